@@ -1,0 +1,29 @@
+"""circuitgrad's engine: scalar Values that record their graph, and backward.
+
+    >>> from engine import Value
+    >>> x, y, z = Value(-2.0), Value(5.0), Value(-4.0)
+    >>> f = (x + y) * z
+    >>> f.backward()
+    >>> x.grad, y.grad, z.grad
+    (-4.0, -4.0, 3.0)
+
+Imports only the standard library.
+"""
+
+from .check import GradcheckError, analytic_grad, gradcheck, numerical_grad, rel_error
+from .grad_mode import is_recording, no_grad
+from .value import Value, maximum, minimum, topological_order
+
+__all__ = [
+    "GradcheckError",
+    "Value",
+    "analytic_grad",
+    "gradcheck",
+    "is_recording",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "numerical_grad",
+    "rel_error",
+    "topological_order",
+]

@@ -1,0 +1,445 @@
+"""The `Value` node: one scalar, the op that made it, and the local gradients.
+
+Every op below computes its forward value and, right beside it, the local
+gradient of its output with respect to each child: the number the chain rule
+will multiply by the output's gradient on the way back. Both are stored on the
+new node, so `backward()` needs to know nothing about any op: it is one generic
+loop that walks the graph from the output back to the leaves and does
+``child.grad += local * node.grad`` along every edge.
+
+Conventions, matching PyTorch in float64:
+
+* plain numbers (int, float, bool) mix freely with Values on either side of an
+  operator; they are constants: they take part in the forward value but are not
+  children and get no gradient;
+* ``==`` and ``hash`` are identity, so Values can key dicts and sets;
+  ``< <= > >=`` compare ``data`` and return a bool;
+* at kinks: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope, maximum and
+  minimum split a tie 0.5 / 0.5, clip passes gradient 1 at its bounds and 0
+  strictly outside them;
+* an op outside its domain raises at once, naming the op and its operand
+  (``log(-1.0): ...``), and builds nothing: existing nodes are never touched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from itertools import compress, repeat
+from operator import attrgetter, is_, mul
+
+from .grad_mode import is_recording
+
+Number = int | float
+
+
+def _as_float(x: object) -> float:
+    """`x` as a float; only int, float and bool are numbers here."""
+    if isinstance(x, (int, float)):  # bool is an int
+        return float(x)
+    raise TypeError(f"expected a Value or a number (int, float, bool), not {type(x).__name__}")
+
+
+def _power(base: float, exponent: float) -> tuple[float, float, float]:
+    """``base ** exponent`` with its two local gradients, or a clear error.
+
+    d/dbase = exponent * base**(exponent - 1); d/dexponent = out * log(base).
+    Where these are undefined, PyTorch's values are used: inf at base 0 with an
+    exponent in (0, 1), 0 for an exponent of 0, 0 (exponent side) at base 0,
+    nan (exponent side) for a negative base.
+    """
+    name = f"pow({base!r}, {exponent!r})"
+    if base == 0.0 and exponent < 0:
+        raise ZeroDivisionError(f"{name}: zero to a negative power divides by zero")
+    if base < 0 and not exponent.is_integer():
+        raise ValueError(f"{name}: a negative base needs an integer exponent")
+    try:
+        out = base**exponent
+        if exponent == 0.0:
+            d_base = 0.0
+        elif base == 0.0:
+            d_base = 0.0 if exponent > 1 else (1.0 if exponent == 1 else math.inf)
+        else:
+            d_base = exponent * base ** (exponent - 1)
+    except OverflowError:
+        raise OverflowError(f"{name}: the result overflows a float") from None
+    if base > 0:
+        d_exponent = out * math.log(base)
+    else:
+        d_exponent = 0.0 if base == 0.0 else math.nan
+    return out, d_base, d_exponent
+
+
+class Value:
+    """A scalar in a computation graph.
+
+    ``data`` is the number, ``grad`` the derivative of the last output that
+    ran ``backward()`` with respect to it (0.0 until then). A node made by an op
+    remembers its ``children`` (an ordered tuple: ``x * x`` has ``x`` twice) and
+    the ``locals``: d(this node)/d(child) for each child, computed when the node
+    was made.
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "_edges")
+
+    def __init__(self, data: Number, label: str = "", _edges: tuple = (), _op: str = ""):
+        """A leaf holding `data` (int, float or bool, stored as a float).
+
+        `_edges` and `_op` are for the ops: the flat tuple
+        ``(child0, local0, child1, local1, ...)`` and the op's name.
+        """
+        if type(data) is not float:
+            data = _as_float(data)
+        if _edges and not is_recording():  # under no_grad(): results are leaves
+            _edges, _op = (), ""
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self.op = _op
+        # One flat tuple instead of two: a node costs about 40 bytes less.
+        self._edges = _edges
+
+    # ----------------------------------------------------------------- the graph
+
+    @property
+    def children(self) -> tuple[Value, ...]:
+        """The Values this node was computed from, in order (repeats kept)."""
+        return self._edges[0::2]
+
+    @property
+    def locals(self) -> tuple[float, ...]:
+        """d(this node)/d(child) for each child, in the order of `children`."""
+        return self._edges[1::2]
+
+    def is_leaf(self) -> bool:
+        """True for a node with no children: an input, a parameter, a constant."""
+        return not self._edges
+
+    def backward(self, gradient: float = 1.0) -> None:
+        """Fill in d(self)/d(node) as ``node.grad`` for every node behind self.
+
+        Walks the nodes in reverse topological order (self first) and pushes
+        each node's gradient to its children through the stored local gradients.
+        Where the graph forks, a child is reached along several edges and the
+        contributions add up (``+=``), as the multivariable chain rule says.
+
+        Leaves accumulate: their grads are added to across calls until zeroed
+        (as in PyTorch). The grads of the non-leaf nodes of this graph are reset
+        first, so they always show this pass alone.
+        """
+        order = topological_order(self)
+        for node in order:
+            node.grad = 0.0
+        self.grad += gradient
+        for node in order:
+            grad = node.grad
+            edges = iter(node._edges)
+            for child, local in zip(edges, edges):
+                child.grad += local * grad
+
+    def detach(self) -> Value:
+        """A new leaf with the same data: gradient does not flow through it."""
+        return Value(self.data)
+
+    # ---------------------------------------------------------- a plain number
+
+    def __repr__(self) -> str:
+        shown = [f"data={self.data!r}"]
+        if self.grad:
+            shown.append(f"grad={self.grad!r}")
+        if self.op:
+            shown.append(f"op={self.op!r}")
+        if self.label:
+            shown.append(f"label={self.label!r}")
+        return f"Value({', '.join(shown)})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __lt__(self, other: Value | Number) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Value | Number) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Value | Number) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Value | Number) -> bool:
+        return self.data >= _data(other)
+
+    # --------------------------------------------------- arithmetic operators
+    # Each: the forward value, then the edges (child, d out / d child, ...).
+
+    def __add__(self, other: Value | Number) -> Value:
+        """a + b; d/da = 1, d/db = 1: the add gate hands its gradient on unchanged."""
+        if isinstance(other, Value):
+            return Value(self.data + other.data, "", (self, 1.0, other, 1.0), "+")
+        return Value(self.data + _as_float(other), "", (self, 1.0), "+")
+
+    def __radd__(self, other: Number) -> Value:
+        return Value(_as_float(other) + self.data, "", (self, 1.0), "+")
+
+    def __sub__(self, other: Value | Number) -> Value:
+        """a - b; d/da = 1, d/db = -1."""
+        if isinstance(other, Value):
+            return Value(self.data - other.data, "", (self, 1.0, other, -1.0), "-")
+        return Value(self.data - _as_float(other), "", (self, 1.0), "-")
+
+    def __rsub__(self, other: Number) -> Value:
+        return Value(_as_float(other) - self.data, "", (self, -1.0), "-")
+
+    def __mul__(self, other: Value | Number) -> Value:
+        """a * b; d/da = b, d/db = a: the mul gate swaps its inputs."""
+        if isinstance(other, Value):
+            return Value(self.data * other.data, "", (self, other.data, other, self.data), "*")
+        factor = _as_float(other)
+        return Value(self.data * factor, "", (self, factor), "*")
+
+    def __rmul__(self, other: Number) -> Value:
+        factor = _as_float(other)
+        return Value(factor * self.data, "", (self, factor), "*")
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        """a / b; d/da = 1/b, d/db = -a/b**2 = -out/b."""
+        a = self.data
+        b = other.data if isinstance(other, Value) else _as_float(other)
+        if b == 0.0:
+            raise ZeroDivisionError(f"div({a!r}, {b!r}): division by zero")
+        out = a / b
+        if isinstance(other, Value):
+            return Value(out, "", (self, 1.0 / b, other, -out / b), "/")
+        return Value(out, "", (self, 1.0 / b), "/")
+
+    def __rtruediv__(self, other: Number) -> Value:
+        a, b = _as_float(other), self.data
+        if b == 0.0:
+            raise ZeroDivisionError(f"div({a!r}, {b!r}): division by zero")
+        out = a / b
+        return Value(out, "", (self, -out / b), "/")
+
+    def __pow__(self, other: Value | Number) -> Value:
+        """a ** b; d/da = b * a**(b-1), d/db = a**b * log(a) (b a Value).
+
+        A negative base needs an integer exponent; zero to a negative power
+        raises ZeroDivisionError.
+        """
+        if isinstance(other, Value):
+            out, d_base, d_exponent = _power(self.data, other.data)
+            return Value(out, "", (self, d_base, other, d_exponent), "**")
+        out, d_base, _ = _power(self.data, _as_float(other))
+        return Value(out, "", (self, d_base), "**")
+
+    def __rpow__(self, other: Number) -> Value:
+        out, _, d_exponent = _power(_as_float(other), self.data)
+        return Value(out, "", (self, d_exponent), "**")
+
+    def __neg__(self) -> Value:
+        """-a; d/da = -1."""
+        return Value(-self.data, "", (self, -1.0), "neg")
+
+    def __abs__(self) -> Value:
+        """|a|; d/da = sign(a), with abs'(0) = 0."""
+        x = self.data
+        return Value(abs(x), "", (self, 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)), "abs")
+
+    # ------------------------------------------------------------ functions
+
+    def exp(self) -> Value:
+        """e**a; d/da = e**a, the output itself. Raises OverflowError above ~709.78."""
+        x = self.data
+        try:
+            out = math.exp(x)
+        except OverflowError:
+            raise OverflowError(f"exp({x!r}): the result overflows a float") from None
+        return Value(out, "", (self, out), "exp")
+
+    def log(self) -> Value:
+        """Natural log; d/da = 1/a. Needs a > 0."""
+        x = self.data
+        if not x > 0:
+            raise ValueError(f"log({x!r}): the logarithm needs a positive input")
+        return Value(math.log(x), "", (self, 1.0 / x), "log")
+
+    def sqrt(self) -> Value:
+        """Square root; d/da = 0.5 / sqrt(a) (inf at 0). Needs a >= 0."""
+        x = self.data
+        if x < 0:
+            raise ValueError(f"sqrt({x!r}): the square root needs a non-negative input")
+        out = math.sqrt(x)
+        return Value(out, "", (self, 0.5 / out if out else math.inf), "sqrt")
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent; d/da = 1 - tanh(a)**2: at most 1, near 0 once saturated."""
+        out = math.tanh(self.data)
+        return Value(out, "", (self, 1.0 - out * out), "tanh")
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e**-a), stable for any finite a; d/da = s * (1 - s), at most 0.25."""
+        x = self.data
+        if x >= 0:
+            out = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            out = e / (1.0 + e)
+        return Value(out, "", (self, out * (1.0 - out)), "sigmoid")
+
+    def relu(self) -> Value:
+        """max(a, 0); d/da = 1 where a > 0, else 0 (relu'(0) = 0): a dead unit passes nothing."""
+        x = self.data
+        if x > 0:
+            return Value(x, "", (self, 1.0), "relu")
+        return Value(0.0, "", (self, 0.0), "relu")
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """a where a > 0, else slope * a; d/da = 1 where a > 0, else slope."""
+        x = self.data
+        if x > 0:
+            return Value(x, "", (self, 1.0), "leaky_relu")
+        slope = _as_float(slope)
+        return Value(slope * x, "", (self, slope), "leaky_relu")
+
+    def sin(self) -> Value:
+        """sin(a); d/da = cos(a)."""
+        x = self.data
+        return Value(math.sin(x), "", (self, math.cos(x)), "sin")
+
+    def cos(self) -> Value:
+        """cos(a); d/da = -sin(a)."""
+        x = self.data
+        return Value(math.cos(x), "", (self, -math.sin(x)), "cos")
+
+    def clip(self, lo: Number, hi: Number) -> Value:
+        """a limited to [lo, hi]; d/da = 1 for lo <= a <= hi, 0 strictly outside.
+
+        Outside its range a clip passes no gradient at all: clipping a raw error
+        silently stops learning from exactly the large errors (use a Huber loss).
+        """
+        lo, hi, x = _as_float(lo), _as_float(hi), self.data
+        if lo > hi:
+            raise ValueError(f"clip({x!r}, {lo!r}, {hi!r}): the lower bound is above the upper")
+        out = lo if x < lo else (hi if x > hi else x)
+        return Value(out, "", (self, 1.0 if lo <= x <= hi else 0.0), "clip")
+
+    # ------------------------------------------------------ fused n-ary nodes
+
+    @staticmethod
+    def sum(values: Iterable[Value | Number]) -> Value:
+        """One node for v0 + v1 + ...; d/dv_i = 1 for every Value v_i.
+
+        Numbers among `values` are constants. An empty sum is a leaf 0.0.
+        """
+        datas, nodes, _ = _split(list(values))
+        return _fused(sum(datas), nodes, [1.0] * len(nodes), "sum")
+
+    @staticmethod
+    def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number], bias: Value | Number | None = None) -> Value:
+        """One node for w0*x0 + w1*x1 + ... (+ bias); d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1.
+
+        Either list may mix Values and numbers; numbers are constants. A neuron
+        is one such node: ``Value.dot(w, x, bias=b)``.
+        """
+        ws, xs = list(ws), list(xs)
+        if len(ws) != len(xs):
+            raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs; they must pair up")
+        w_datas, w_nodes, w_mask = _split(ws)
+        x_datas, x_nodes, x_mask = _split(xs)
+        # Each Value's local gradient is its partner's number.
+        w_locals = x_datas if w_nodes is ws else list(compress(x_datas, w_mask))
+        x_locals = w_datas if x_nodes is xs else list(compress(w_datas, x_mask))
+        data = sum(map(mul, w_datas, x_datas))
+        if bias is None:
+            return _fused(data, w_nodes + x_nodes, w_locals + x_locals, "dot")
+        if isinstance(bias, Value):
+            return _fused(data + bias.data, [*w_nodes, *x_nodes, bias], [*w_locals, *x_locals, 1.0], "dot")
+        return _fused(data + _as_float(bias), w_nodes + x_nodes, w_locals + x_locals, "dot")
+
+
+_data_of = attrgetter("data")
+
+
+def _data(x: Value | Number) -> float:
+    return x.data if isinstance(x, Value) else _as_float(x)
+
+
+def _split(items: list) -> tuple[list[float], list[Value], Iterable[bool] | None]:
+    """The numbers behind `items`, the Values among them, and which items are Values.
+
+    The mask is None when every item is a Value (the Values are then `items`).
+    """
+    types = list(map(type, items))
+    values = types.count(Value)
+    if values == len(items):  # the common cases run at C speed
+        return list(map(_data_of, items)), items, None
+    if values + types.count(float) == len(items):
+        if not values:
+            return items, [], ()
+        mask = list(map(is_, types, repeat(Value)))
+        return list(map(getattr, items, repeat("data"), items)), list(compress(items, mask)), mask
+    mask = [isinstance(x, Value) for x in items]
+    return [_data(x) for x in items], list(compress(items, mask)), mask
+
+
+def _fused(data: float, children: list[Value], locals_: list[float], op: str) -> Value:
+    """A node with many children, its edges laid out (child, local, child, local, ...)."""
+    edges: list = [None] * (2 * len(children))
+    edges[0::2] = children
+    edges[1::2] = locals_
+    return Value(data, "", tuple(edges), op if edges else "")
+
+
+def maximum(a: Value | Number, b: Value | Number) -> Value:
+    """The larger of a and b; d/d(larger) = 1, d/d(other) = 0, a tie splits 0.5 / 0.5.
+
+    The max gate routes its whole gradient to the input that won.
+    """
+    return _select(a, b, "maximum")
+
+
+def minimum(a: Value | Number, b: Value | Number) -> Value:
+    """The smaller of a and b; d/d(smaller) = 1, d/d(other) = 0, a tie splits 0.5 / 0.5."""
+    return _select(a, b, "minimum")
+
+
+def _select(a: Value | Number, b: Value | Number, op: str) -> Value:
+    x, y = _data(a), _data(b)
+    if x == y:
+        local_a = 0.5
+    else:
+        local_a = 1.0 if (x > y) == (op == "maximum") else 0.0
+    out = x if local_a == 1.0 else y
+    edges: tuple = ()
+    if isinstance(a, Value):
+        edges += (a, local_a)
+    if isinstance(b, Value):
+        edges += (b, 1.0 - local_a)
+    return Value(out, "", edges, op if edges else "")
+
+
+def topological_order(root: Value) -> list[Value]:
+    """The non-leaf nodes behind `root`, each before every node it was made from.
+
+    A depth-first search with an explicit stack (of each open node and an
+    iterator over its children), so a chain of millions of ops needs no
+    recursion. Each node is entered once, however many paths lead to it, so a
+    diamond-shaped graph with 2**60 paths is still quick. A node is listed when
+    all its children are done, and the list is reversed at the end. Leaves are
+    left out: they have nothing to pass a gradient on to.
+    """
+    if not root._edges:
+        return []
+    order: list[Value] = []
+    entered = {root}
+    stack = [(root, iter(root._edges[0::2]))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if child._edges and child not in entered:
+                entered.add(child)
+                stack.append((child, iter(child._edges[0::2])))
+                break
+        else:  # every child done
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
