@@ -11,7 +11,53 @@ from hypothesis import strategies as st
 
 from engine import Value, maximum, minimum
 
-UNARY = [
+
+def torch_module():
+    return import_torch()
+
+
+def sequential_dot(pairs):
+    """w0*x0 + w1*x1 + ... added left to right, as circuitgrad adds them."""
+    return reduce(lambda total, pair: total + pair[0] * pair[1], pairs, 0.0)
+
+
+# op: f(args, const) written once where Values and tensors share the syntax,
+# or a pair (circuitgrad, PyTorch) where they differ.
+OPS = {
+    "neg": lambda v, c: -v[0],
+    "abs": lambda v, c: abs(v[0]),
+    "exp": lambda v, c: v[0].exp(),
+    "log": lambda v, c: v[0].log(),
+    "sqrt": lambda v, c: v[0].sqrt(),
+    "tanh": lambda v, c: v[0].tanh(),
+    "sigmoid": lambda v, c: v[0].sigmoid(),
+    "relu": lambda v, c: v[0].relu(),
+    "sin": lambda v, c: v[0].sin(),
+    "cos": lambda v, c: v[0].cos(),
+    "pow_number": lambda v, c: v[0] ** c,
+    "rpow": lambda v, c: c ** v[0],
+    "add_number": lambda v, c: v[0] + c,
+    "rsub_number": lambda v, c: c - v[0],
+    "add": lambda v, c: v[0] + v[1],
+    "sub": lambda v, c: v[0] - v[1],
+    "mul": lambda v, c: v[0] * v[1],
+    "div": lambda v, c: v[0] / v[1],
+    "pow": lambda v, c: v[0] ** v[1],
+    "leaky_relu": (
+        lambda v, c: v[0].leaky_relu(0.05),
+        lambda v, c: torch_module().nn.functional.leaky_relu(v[0], 0.05),
+    ),
+    "clip": (lambda v, c: v[0].clip(-c, c), lambda v, c: v[0].clamp(-c, c)),
+    "maximum": (lambda v, c: maximum(v[0], v[1]), lambda v, c: torch_module().maximum(v[0], v[1])),
+    "minimum": (lambda v, c: minimum(v[0], v[1]), lambda v, c: torch_module().minimum(v[0], v[1])),
+    "sum": (lambda v, c: Value.sum([*v, c]), lambda v, c: reduce(lambda s, x: s + x, [*v, c], 0.0)),
+    "dot": (lambda v, c: Value.dot(v, [c, *v[1:]]), lambda v, c: sequential_dot(zip(v, [c, *v[1:]]))),
+    "dot_bias": (
+        lambda v, c: Value.dot(v[:-1], v[1:], bias=v[-1]),
+        lambda v, c: sequential_dot(zip(v[:-1], v[1:])) + v[-1],
+    ),
+}
+UNARY_LIKE = {
     "neg",
     "abs",
     "exp",
@@ -20,132 +66,22 @@ UNARY = [
     "tanh",
     "sigmoid",
     "relu",
-    "leaky_relu",
     "sin",
     "cos",
-    "clip",
     "pow_number",
     "rpow",
-]
-BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "add_number", "rsub_number"]
-NARY = ["sum", "dot", "dot_bias"]
+    "add_number",
+    "rsub_number",
+    "leaky_relu",
+    "clip",
+}
+NARY = {"sum", "dot", "dot_bias"}
 
 
-def apply_ours(op, args, const):
-    a = args[0]
-    match op:
-        case "neg":
-            return -a
-        case "abs":
-            return abs(a)
-        case "exp":
-            return a.exp()
-        case "log":
-            return a.log()
-        case "sqrt":
-            return a.sqrt()
-        case "tanh":
-            return a.tanh()
-        case "sigmoid":
-            return a.sigmoid()
-        case "relu":
-            return a.relu()
-        case "leaky_relu":
-            return a.leaky_relu(0.05)
-        case "sin":
-            return a.sin()
-        case "cos":
-            return a.cos()
-        case "clip":
-            return a.clip(-const, const)
-        case "pow_number":
-            return a**const
-        case "rpow":
-            return const**a
-        case "add":
-            return a + args[1]
-        case "sub":
-            return a - args[1]
-        case "mul":
-            return a * args[1]
-        case "div":
-            return a / args[1]
-        case "pow":
-            return a ** args[1]
-        case "maximum":
-            return maximum(a, args[1])
-        case "minimum":
-            return minimum(a, args[1])
-        case "add_number":
-            return a + const
-        case "rsub_number":
-            return const - a
-        case "sum":
-            return Value.sum([*args, const])
-        case "dot":
-            return Value.dot(args, [const] + args[1:])
-        case "dot_bias":
-            return Value.dot(args[:-1], args[1:], bias=args[-1])
-    raise AssertionError(op)
-
-
-def apply_torch(torch, op, args, const):
-    a = args[0]
-    F = torch.nn.functional
-    match op:
-        case "neg":
-            return -a
-        case "abs":
-            return a.abs()
-        case "exp":
-            return a.exp()
-        case "log":
-            return a.log()
-        case "sqrt":
-            return a.sqrt()
-        case "tanh":
-            return a.tanh()
-        case "sigmoid":
-            return a.sigmoid()
-        case "relu":
-            return a.relu()
-        case "leaky_relu":
-            return F.leaky_relu(a, 0.05)
-        case "sin":
-            return a.sin()
-        case "cos":
-            return a.cos()
-        case "clip":
-            return a.clamp(-const, const)
-        case "pow_number":
-            return a**const
-        case "rpow":
-            return const**a
-        case "add":
-            return a + args[1]
-        case "sub":
-            return a - args[1]
-        case "mul":
-            return a * args[1]
-        case "div":
-            return a / args[1]
-        case "pow":
-            return a ** args[1]
-        case "maximum":
-            return torch.maximum(a, args[1])
-        case "minimum":
-            return torch.minimum(a, args[1])
-        case "add_number":
-            return a + const
-        case "rsub_number":
-            return const - a
-        case "sum":
-            return reduce(lambda s, v: s + v, [*args, const], 0.0)
-        case "dot":
-            return reduce(lambda s, p: s + p[0] * p[1], zip(args, [const] + args[1:]), 0.0)
-        case "dot_bias":
-            return reduce(lambda s, p: s + p[0] * p[1], zip(args[:-1], args[1:]), 0.0) + args[-1]
-    raise AssertionError(op)
+def apply(op, args, const, side):
+    """Apply op for `side` 0 (circuitgrad) or 1 (PyTorch)."""
+    rule = OPS[op]
+    return (rule if callable(rule) else rule[side])(args, const)
 
 
 @st.composite
@@ -155,8 +91,8 @@ def programs(draw):
     steps = []
     for _ in range(draw(st.integers(1, 14))):
         n = len(leaves) + len(steps)
-        op = draw(st.sampled_from(UNARY + BINARY + NARY))
-        arity = 1 if op in UNARY or op in ("add_number", "rsub_number") else 2
+        op = draw(st.sampled_from(sorted(OPS)))
+        arity = 1 if op in UNARY_LIKE else 2
         if op in NARY:
             arity = draw(st.integers(2, 4))
         args = draw(st.lists(st.integers(0, n - 1), min_size=arity, max_size=arity))
@@ -169,7 +105,7 @@ def run_ours(leaves, steps):
     nodes = [Value(x) for x in leaves]
     for op, args, const in steps:
         try:
-            nodes.append(apply_ours(op, [nodes[i] for i in args], const))
+            nodes.append(apply(op, [nodes[i] for i in args], const, 0))
         except (ValueError, ZeroDivisionError, OverflowError):
             nodes.append(nodes[args[0]].tanh())  # outside the domain: a safe op instead
             steps[len(nodes) - len(leaves) - 1] = ("tanh", args[:1], const)
@@ -186,7 +122,7 @@ def run_torch(leaves, steps):
     torch = import_torch()
     nodes = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in leaves]
     for op, args, const in steps:
-        nodes.append(apply_torch(torch, op, [nodes[i] for i in args], const))
+        nodes.append(apply(op, [nodes[i] for i in args], const, 1))
     out = reduce(lambda s, v: s + v.tanh(), nodes[len(leaves) :], 0.0) + nodes[-1]
     grads = torch.autograd.grad(out, nodes[: len(leaves)], allow_unused=True)
     return out.item(), [0.0 if g is None else g.item() for g in grads]
