@@ -330,7 +330,9 @@ class Value:
         Numbers among `values` are constants. An empty sum is a leaf 0.0.
         """
         datas, nodes, _ = _split(list(values))
-        return _fused(sum(datas), nodes, [1.0] * len(nodes), "sum")
+        edges = [1.0] * (2 * len(nodes))  # (child, 1.0, child, 1.0, ...)
+        edges[0::2] = nodes
+        return Value(sum(datas), "", tuple(edges), "sum" if edges else "")
 
     @staticmethod
     def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number], bias: Value | Number | None = None) -> Value:
@@ -345,14 +347,23 @@ class Value:
         w_datas, w_nodes, w_mask = _split(ws)
         x_datas, x_nodes, x_mask = _split(xs)
         # Each Value's local gradient is its partner's number.
-        w_locals = x_datas if w_nodes is ws else list(compress(x_datas, w_mask))
-        x_locals = w_datas if x_nodes is xs else list(compress(w_datas, x_mask))
+        w_locals = x_datas if w_mask is None else list(compress(x_datas, w_mask))
+        x_locals = w_datas if x_mask is None else list(compress(w_datas, x_mask))
         data = sum(map(mul, w_datas, x_datas))
-        if bias is None:
-            return _fused(data, w_nodes + x_nodes, w_locals + x_locals, "dot")
+        bias_edge: tuple = ()
         if isinstance(bias, Value):
-            return _fused(data + bias.data, [*w_nodes, *x_nodes, bias], [*w_locals, *x_locals, 1.0], "dot")
-        return _fused(data + _as_float(bias), w_nodes + x_nodes, w_locals + x_locals, "dot")
+            data += bias.data
+            bias_edge = (bias, 1.0)
+        elif bias is not None:
+            data += _as_float(bias)
+        n_w, n_x = len(w_nodes), len(x_nodes)
+        edges: list = [None] * (2 * (n_w + n_x))  # (child, local, child, local, ...)
+        edges[0 : 2 * n_w : 2] = w_nodes
+        edges[1 : 2 * n_w : 2] = w_locals
+        edges[2 * n_w :: 2] = x_nodes
+        edges[2 * n_w + 1 :: 2] = x_locals
+        edges = (*edges, *bias_edge)
+        return Value(data, "", edges, "dot" if edges else "")
 
 
 _data_of = attrgetter("data")
@@ -362,30 +373,22 @@ def _data(x: Value | Number) -> float:
     return x.data if isinstance(x, Value) else _as_float(x)
 
 
-def _split(items: list) -> tuple[list[float], list[Value], Iterable[bool] | None]:
+def _split(items: list) -> tuple[list[float], list[Value], list[bool] | None]:
     """The numbers behind `items`, the Values among them, and which items are Values.
 
-    The mask is None when every item is a Value (the Values are then `items`).
+    The mask is None when every item is a Value; the common cases run at C speed.
     """
     types = list(map(type, items))
     values = types.count(Value)
-    if values == len(items):  # the common cases run at C speed
+    if values == len(items):
         return list(map(_data_of, items)), items, None
     if values + types.count(float) == len(items):
         if not values:
-            return items, [], ()
+            return items, [], []
         mask = list(map(is_, types, repeat(Value)))
         return list(map(getattr, items, repeat("data"), items)), list(compress(items, mask)), mask
     mask = [isinstance(x, Value) for x in items]
     return [_data(x) for x in items], list(compress(items, mask)), mask
-
-
-def _fused(data: float, children: list[Value], locals_: list[float], op: str) -> Value:
-    """A node with many children, its edges laid out (child, local, child, local, ...)."""
-    edges: list = [None] * (2 * len(children))
-    edges[0::2] = children
-    edges[1::2] = locals_
-    return Value(data, "", tuple(edges), op if edges else "")
 
 
 def maximum(a: Value | Number, b: Value | Number) -> Value:
