@@ -7,17 +7,21 @@
     >>> x.grad, y.grad, z.grad
     (-4.0, -4.0, 3.0)
 
-Imports only the standard library.
+Imports only the standard library (graphviz is imported when you draw).
 """
 
 from .check import GradcheckError, analytic_grad, gradcheck, numerical_grad, rel_error
+from .draw import draw_dot
 from .grad_mode import is_recording, no_grad
+from .scope import current_scope, scope
 from .value import Value, maximum, minimum, topological_order
 
 __all__ = [
     "GradcheckError",
     "Value",
     "analytic_grad",
+    "current_scope",
+    "draw_dot",
     "gradcheck",
     "is_recording",
     "maximum",
@@ -25,5 +29,6 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "rel_error",
+    "scope",
     "topological_order",
 ]

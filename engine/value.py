@@ -29,6 +29,7 @@ from itertools import compress, repeat
 from operator import attrgetter, is_, mul
 
 from .grad_mode import is_recording
+from .scope import current_scope
 
 Number = int | float
 
@@ -77,10 +78,10 @@ class Value:
     ran ``backward()`` with respect to it (0.0 until then). A node made by an op
     remembers its ``children`` (an ordered tuple: ``x * x`` has ``x`` twice) and
     the ``locals``: d(this node)/d(child) for each child, computed when the node
-    was made.
+    was made. ``scope`` names the module that made it (see `engine.scope`).
     """
 
-    __slots__ = ("data", "grad", "label", "op", "_edges")
+    __slots__ = ("data", "grad", "label", "op", "scope", "_edges")
 
     def __init__(self, data: Number, label: str = "", _edges: tuple = (), _op: str = ""):
         """A leaf holding `data` (int, float or bool, stored as a float).
@@ -96,6 +97,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = _op
+        self.scope = current_scope()  # the module that made it, e.g. 'layers.0.neurons.3'
         # One flat tuple instead of two: a node costs about 40 bytes less.
         self._edges = _edges
 
