@@ -1,8 +1,33 @@
-"""circuitgrad's neural-network layer on top of `engine`: data sets for now.
+"""circuitgrad's neural networks on top of `engine`: modules, losses, optimizers, data, training.
+
+    >>> from nn import MLP
+    >>> model = MLP(2, [16, 16, 1])     # micrograd's demo network
 
 `nn` depends on `engine`, never the reverse.
 """
 
-from . import data
+from . import data, losses, optim
+from .module import MLP, RNN, Layer, Module, Neuron
+from .optim import SGD, Adam, LinearDecay, clip_grad_norm
+from .train import History, accuracy, fit, plot_decision_boundary, plot_loss, predict
 
-__all__ = ["data"]
+__all__ = [
+    "MLP",
+    "RNN",
+    "SGD",
+    "Adam",
+    "History",
+    "Layer",
+    "LinearDecay",
+    "Module",
+    "Neuron",
+    "accuracy",
+    "clip_grad_norm",
+    "data",
+    "fit",
+    "losses",
+    "optim",
+    "plot_decision_boundary",
+    "plot_loss",
+    "predict",
+]
