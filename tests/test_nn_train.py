@@ -1,0 +1,183 @@
+"""Data sets, training to the targets, plots, and the command line end to end."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nn import MLP, SGD, Adam, LinearDecay, accuracy, fit, losses, plot_decision_boundary, plot_loss, predict
+from nn.cli import main
+from nn.data import DATASETS, blobs, circles, moons, signed, spiral, xor
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_data_sets_are_seeded_and_shaped(name):
+    make = DATASETS[name]
+    X, y = make(seed=3)
+    again, y_again = make(seed=3)
+    other, _ = make(seed=4)
+    assert X == again and y == y_again and X != other
+    assert len(X) == len(y) and all(len(p) == 2 and all(isinstance(v, float) for v in p) for p in X)
+    assert set(y) == set(range(max(y) + 1)) and min(y) == 0
+
+
+def test_data_set_details():
+    assert len(moons(100)[0]) == 100 and sorted(set(moons(100)[1])) == [0, 1]
+    X, y = spiral(n_per_class=20, n_classes=4)
+    assert len(X) == 80 and y.count(3) == 20
+    X, y = circles(50, noise=0.0)
+    assert all(abs((a * a + b * b) ** 0.5 - (1.0 if c == 0 else 0.5)) < 1e-12 for (a, b), c in zip(X, y))
+    X, y = xor(40, noise=0.0)
+    assert all(c == int((a > 0) != (b > 0)) for (a, b), c in zip(X, y))
+    assert len(set(blobs(30, centers=5)[1])) == 5
+    assert signed([0, 1, 1]) == [-1, 1, 1]
+    with pytest.raises(ValueError, match="at least 2"):
+        moons(1)
+
+
+def test_moons_demo_recipe_reaches_full_accuracy_within_100_steps():
+    X, labels = moons(100, noise=0.1, seed=0)
+    y = signed(labels)
+    model = MLP(2, [16, 16, 1], seed=0)
+    optimizer = SGD(model.parameters(), lr=1.0)
+    history = fit(
+        model,
+        X,
+        y,
+        losses.hinge,
+        optimizer,
+        steps=100,
+        l2_weight=1e-4,
+        schedule=LinearDecay(optimizer, 1.0, 0.1, 100),
+        progress=False,
+    )
+    assert 1.0 in history.accuracy
+    assert accuracy(predict(model, X), y) == 1.0
+    assert history.loss[-1] < history.loss[0] / 10
+    assert history.lr[0] == 1.0 and history.lr[-1] == pytest.approx(0.109)
+
+
+def test_spiral_with_cross_entropy_and_adam_reaches_95_percent():
+    X, y = spiral(n_per_class=100, n_classes=3, seed=0)
+    model = MLP(2, [16, 16, 3], seed=0)
+    history = fit(model, X, y, losses.cross_entropy, Adam(model.parameters(), lr=0.05), steps=150, progress=False)
+    assert accuracy(predict(model, X), y) >= 0.95, history.accuracy[-5:]
+
+
+def test_fit_shows_a_progress_bar_with_loss_and_accuracy(capsys):
+    X, labels = moons(20, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    fit(model, X, signed(labels), losses.hinge, SGD(model.parameters(), lr=0.1), steps=3)
+    err = capsys.readouterr().err
+    assert "training" in err and "loss=" in err and "accuracy=" in err and "3/3" in err
+
+
+def test_minibatches_and_callback():
+    X, labels = moons(40, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    seen = []
+    fit(
+        model,
+        X,
+        signed(labels),
+        losses.hinge,
+        SGD(model.parameters(), lr=0.1),
+        steps=4,
+        batch_size=8,
+        progress=False,
+        callback=lambda k, loss: seen.append((k, loss.data)),
+    )
+    assert [k for k, _ in seen] == [0, 1, 2, 3]
+
+
+def test_accuracy_rules():
+    assert accuracy([0.5, -0.5, 2.0], [1, -1, -1]) == pytest.approx(2 / 3)
+    assert accuracy([0.5, -0.5], [1, 0]) == 1.0
+    assert accuracy([[0.1, 0.9], [2.0, 1.0]], [1, 1]) == 0.5
+
+
+def test_plots_are_written(tmp_path):
+    X, labels = moons(30, seed=0)
+    y = signed(labels)
+    model = MLP(2, [4, 1], seed=0)
+    history = fit(model, X, y, losses.hinge, SGD(model.parameters(), lr=0.1), steps=3, progress=False)
+    plot_loss(history, path=tmp_path / "loss.png")
+    plot_decision_boundary(model, X, y, path=tmp_path / "boundary.png", resolution=20)
+    X3, y3 = spiral(10, 3)
+    plot_decision_boundary(MLP(2, [4, 3], seed=0), X3, y3, path=tmp_path / "three.png", resolution=20)
+    for name in ("loss.png", "boundary.png", "three.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_train_end_to_end(tmp_path, capsys):
+    code = main(["train", "--steps", "5", "--out", str(tmp_path / "out"), "--no-progress"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "training accuracy" in out
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    diagram = {"graph.svg"} if shutil.which("dot") else set()
+    assert names == {"decision_boundary.png", "loss.png", "model.json"} | diagram
+    model = MLP(2, [16, 16, 1])
+    model.load(tmp_path / "out" / "model.json")
+
+
+def test_cli_other_options(tmp_path):
+    out = tmp_path / "spiral"
+    args = [
+        "train",
+        "--dataset",
+        "spiral",
+        "--samples",
+        "10",
+        "--hidden",
+        "8",
+        "--activation",
+        "tanh",
+        "--optimizer",
+        "adam",
+        "--steps",
+        "3",
+        "--init",
+        "xavier",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    model = MLP(2, [8, 3], activation="tanh", init="xavier")
+    model.load(out / "model.json")
+
+
+def test_cli_help_reads_well(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--dataset", "--hidden", "--activation", "--optimizer", "--steps", "--seed", "--out"):
+        assert option in text
+    assert "micrograd's demo" in text
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--hidden", "a,b"])
+    assert info.value.code == 2
+    assert "hidden sizes must be whole numbers" in capsys.readouterr().err
+
+
+def test_the_console_command(tmp_path):
+    command = Path(sys.executable).parent / "circuitgrad"
+    if not command.exists():
+        pytest.skip("the circuitgrad command is installed by pip install -e .")
+    result = subprocess.run(
+        [str(command), "train", "--steps", "2", "--no-progress"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "model.json").exists()
+    help_text = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60).stdout
+    assert "train" in help_text and "usage: circuitgrad" in help_text
