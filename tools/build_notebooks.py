@@ -229,7 +229,90 @@ except GradcheckError as error:
     ),
 ]
 
-NOTEBOOKS = {"backprop-intuitions.ipynb": BACKPROP_INTUITIONS}
+DEMO = [
+    (
+        "md",
+        """# micrograd's demo, with circuitgrad
+
+A two-layer ReLU network learns to separate the two moons: 100 points, `MLP(2, [16, 16, 1])`,
+the max-margin (hinge) loss plus a little L2, and 100 steps of SGD whose learning rate
+decays from 1.0 to 0.1. It is the demo micrograd ships, written with `nn`.""",
+    ),
+    (
+        "code",
+        """from nn import MLP, SGD, LinearDecay, fit, losses, plot_decision_boundary, plot_loss
+from nn.data import moons, signed
+
+X, labels = moons(n=100, noise=0.1, seed=0)
+y = signed(labels)          # the hinge loss wants labels -1 / +1
+print(X[:3], y[:3])""",
+    ),
+    (
+        "md",
+        """The network: two hidden layers of 16 ReLU neurons and one linear output, the score. Each
+neuron is one fused `dot` node plus its `relu`, so one forward pass on one point is 65 nodes.""",
+    ),
+    (
+        "code",
+        """model = MLP(2, [16, 16, 1], seed=0)
+print(model)
+print(len(model.parameters()), 'parameters')""",
+    ),
+    ("md", """Train. The progress bar shows the loss and the training accuracy as it goes."""),
+    (
+        "code",
+        """optimizer = SGD(model.parameters(), lr=1.0)
+schedule = LinearDecay(optimizer, start=1.0, end=0.1, steps=100)
+history = fit(model, X, y, losses.hinge, optimizer, steps=100, l2_weight=1e-4, schedule=schedule)
+print(f'final loss {history.loss[-1]:.4f}, accuracy {history.accuracy[-1]:.0%}')""",
+    ),
+    (
+        "md",
+        """The loss falls by two orders of magnitude, with a few bumps where a large early
+learning rate overshoots; the accuracy reaches 100%.""",
+    ),
+    ("code", """plot_loss(history);"""),
+    (
+        "md",
+        """The decision boundary: what the network learned, evaluated on a grid (under `no_grad`,
+so no graph is built for the grid).""",
+    ),
+    ("code", """plot_decision_boundary(model, X, y);"""),
+    ("md", """The model's parameters save to JSON, exactly, and load back:"""),
+    (
+        "code",
+        """import tempfile, pathlib
+path = pathlib.Path(tempfile.mkdtemp()) / 'moons.json'
+model.save(path)
+copy = MLP(2, [16, 16, 1], seed=1)
+copy.load(path)
+print(copy.state_dict() == model.state_dict())""",
+    ),
+]
+
+NOTEBOOKS = {"backprop-intuitions.ipynb": BACKPROP_INTUITIONS, "demo.ipynb": DEMO}
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive stream outputs and keep what a terminal shows after each carriage return.
+
+    A progress bar redraws its line with \\r many times; the saved notebook keeps the last drawing.
+    """
+    merged: list = []
+    for output in outputs:
+        if (
+            merged
+            and output.output_type == "stream"
+            and merged[-1].output_type == "stream"
+            and merged[-1].name == output.name
+        ):
+            merged[-1].text += output.text
+        else:
+            merged.append(output)
+    for output in merged:
+        if output.output_type == "stream":
+            output.text = "\n".join(line.rsplit("\r", 1)[-1] for line in output.text.split("\n"))
+    return merged
 
 
 def build(name: str, cells: list[tuple[str, str]]) -> None:
@@ -244,6 +327,8 @@ def build(name: str, cells: list[tuple[str, str]]) -> None:
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.outputs)
     nbformat.write(nb, HERE / name)
     print("wrote", HERE / name)
 
