@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 .PHONY: demo test bench lint venv dot clean
 
 demo: $(STAMP) dot
-	$(PY) -m engine
+	$(VENV)/bin/circuitgrad train
 
 test: $(STAMP) dot
 	$(PY) -m pytest

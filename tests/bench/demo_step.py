@@ -1,9 +1,10 @@
-"""micrograd's demo training step, three ways in one run.
+"""micrograd's demo training step, four ways in one run.
 
 The step: MLP(2, [16, 16, 1]) with ReLU hidden layers on 100 two-moons points,
 max-margin (hinge) loss plus 1e-4 * L2, a backward pass and a plain SGD update.
 
 * circuitgrad: the network built from `Value.dot` (one node a neuron) and `relu`;
+* the same with `nn.MLP`, `nn.losses` and `nn.SGD`;
 * micrograd 0.1.0 as people run it (its own MLP, garbage collector on);
 * plain Python floats, forward and backward written out by hand as tightly as
   we could: the floor for scalar Python.
@@ -76,6 +77,38 @@ class EngineDemo:
         return loss.data
 
 
+# ----------------------------------------------------------------- circuitgrad nn
+
+
+class ModuleDemo:
+    """The same step with nn.MLP, nn.losses, nn.SGD: the modules should add almost nothing."""
+
+    def __init__(self, weights, X, y):
+        from nn import MLP, SGD, losses
+
+        self.model = MLP(SIZES[0], SIZES[1:])
+        self.model.load_state_dict(
+            {name: w for (name, _), w in zip(self.model.named_parameters(), _flat(weights), strict=True)}
+        )
+        self.params = self.model.parameters()
+        self.optimizer = SGD(self.params, lr=1.0)
+        self.losses = losses
+        self.X, self.y = X, y
+
+    def step(self, k: int) -> float:
+        scores = [self.model(x) for x in self.X]
+        loss = self.losses.hinge(scores, self.y) + ALPHA * self.losses.l2(self.params)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.lr = learning_rate(k)
+        self.optimizer.step()
+        return loss.data
+
+
+def _flat(weights):
+    return [w for layer in weights for row in layer for w in row]
+
+
 # -------------------------------------------------------------------- micrograd
 
 
@@ -86,7 +119,7 @@ class MicrogradDemo:
 
         self.Value = MValue
         self.model = MLP(SIZES[0], SIZES[1:])
-        flat = [w for layer in weights for row in layer for w in row]
+        flat = _flat(weights)
         params = self.model.parameters()  # neuron by neuron: weights, then bias
         assert len(params) == len(flat)
         for p, w in zip(params, flat):
@@ -168,7 +201,7 @@ class FloatDemo:
 def main() -> int:
     X, labels = moons(100, noise=0.1, seed=0)
     y = [2 * c - 1 for c in labels]
-    contenders = {"circuitgrad": EngineDemo, "micrograd": MicrogradDemo, "floats": FloatDemo}
+    contenders = {"circuitgrad": EngineDemo, "nn.MLP": ModuleDemo, "micrograd": MicrogradDemo, "floats": FloatDemo}
 
     weights = initial_weights()
     runs = {name: cls(weights, X, y) for name, cls in contenders.items()}
@@ -197,6 +230,11 @@ def main() -> int:
     floor = median["circuitgrad"] / median["floats"]
     print(f"  circuitgrad is {speedup:.1f}x faster than micrograd (target: at least 40x)")
     print(f"  circuitgrad takes {floor:.2f}x the hand-written float code (target: at most 4x)")
+    modules = median["nn.MLP"] / median["floats"]
+    print(
+        f"  nn.MLP takes {modules:.2f}x the hand-written float code (target: at most 4x), "
+        f"{median['nn.MLP'] / median['circuitgrad']:.2f}x the bare engine"
+    )
     return 0
 
 
