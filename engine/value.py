@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from itertools import compress, repeat
-from operator import attrgetter, is_, mul
+from itertools import compress
+from operator import mul
 
 from .grad_mode import is_recording
 from .scope import current_scope
@@ -331,10 +331,12 @@ class Value:
 
         Numbers among `values` are constants. An empty sum is a leaf 0.0.
         """
-        datas, nodes, _ = _split(list(values))
+        values = values if type(values) is list else list(values)
+        datas, mask = _split(values)
+        nodes = values if mask is None else list(compress(values, mask))
         edges = [1.0] * (2 * len(nodes))  # (child, 1.0, child, 1.0, ...)
         edges[0::2] = nodes
-        return Value(sum(datas), "", tuple(edges), "sum" if edges else "")
+        return Value(sum(datas), "", tuple(edges), "sum" if nodes else "")
 
     @staticmethod
     def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number], bias: Value | Number | None = None) -> Value:
@@ -343,54 +345,52 @@ class Value:
         Either list may mix Values and numbers; numbers are constants. A neuron
         is one such node: ``Value.dot(w, x, bias=b)``.
         """
-        ws, xs = list(ws), list(xs)
+        ws = ws if type(ws) is list else list(ws)
+        xs = xs if type(xs) is list else list(xs)
         if len(ws) != len(xs):
             raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs; they must pair up")
-        w_datas, w_nodes, w_mask = _split(ws)
-        x_datas, x_nodes, x_mask = _split(xs)
-        # Each Value's local gradient is its partner's number.
-        w_locals = x_datas if w_mask is None else list(compress(x_datas, w_mask))
-        x_locals = w_datas if x_mask is None else list(compress(w_datas, x_mask))
+        w_datas, w_mask = _split(ws)
+        x_datas, x_mask = _split(xs)
         data = sum(map(mul, w_datas, x_datas))
-        bias_edge: tuple = ()
+        # The children are the Values among ws and xs; each one's local gradient
+        # is its partner's number.
+        if w_mask is None:
+            children, locals_ = ws, x_datas
+        else:
+            children, locals_ = list(compress(ws, w_mask)), list(compress(x_datas, w_mask))
+        if x_mask is None:
+            children, locals_ = children + xs, locals_ + w_datas
+        elif x_mask:
+            children = children + list(compress(xs, x_mask))
+            locals_ = locals_ + list(compress(w_datas, x_mask))
         if isinstance(bias, Value):
             data += bias.data
-            bias_edge = (bias, 1.0)
+            children, locals_ = [*children, bias], [*locals_, 1.0]  # d/dbias = 1
         elif bias is not None:
             data += _as_float(bias)
-        n_w, n_x = len(w_nodes), len(x_nodes)
-        edges: list = [None] * (2 * (n_w + n_x))  # (child, local, child, local, ...)
-        edges[0 : 2 * n_w : 2] = w_nodes
-        edges[1 : 2 * n_w : 2] = w_locals
-        edges[2 * n_w :: 2] = x_nodes
-        edges[2 * n_w + 1 :: 2] = x_locals
-        edges = (*edges, *bias_edge)
-        return Value(data, "", edges, "dot" if edges else "")
-
-
-_data_of = attrgetter("data")
+        edges: list = [None] * (2 * len(children))  # (child, local, child, local, ...)
+        edges[0::2] = children
+        edges[1::2] = locals_
+        return Value(data, "", tuple(edges), "dot" if children else "")
 
 
 def _data(x: Value | Number) -> float:
     return x.data if isinstance(x, Value) else _as_float(x)
 
 
-def _split(items: list) -> tuple[list[float], list[Value], list[bool] | None]:
-    """The numbers behind `items`, the Values among them, and which items are Values.
+def _split(items: list) -> tuple[list[float], list[bool] | None]:
+    """The numbers behind `items` (Values and numbers), and a mask of which items are Values.
 
-    The mask is None when every item is a Value; the common cases run at C speed.
+    The mask is None when all are Values and empty when none is: the two
+    common cases, each a single pass at C speed.
     """
-    types = list(map(type, items))
-    values = types.count(Value)
-    if values == len(items):
-        return list(map(_data_of, items)), items, None
-    if values + types.count(float) == len(items):
-        if not values:
-            return items, [], []
-        mask = list(map(is_, types, repeat(Value)))
-        return list(map(getattr, items, repeat("data"), items)), list(compress(items, mask)), mask
-    mask = [isinstance(x, Value) for x in items]
-    return [_data(x) for x in items], list(compress(items, mask)), mask
+    datas = [item.data for item in items if item.__class__ is Value]
+    if len(datas) == len(items):
+        return datas, None
+    if not datas and list(map(type, items)).count(float) == len(items):
+        return items, []
+    mask = [isinstance(item, Value) for item in items]
+    return [_data(item) for item in items], (mask if any(mask) else [])
 
 
 def maximum(a: Value | Number, b: Value | Number) -> Value:
@@ -424,8 +424,8 @@ def _select(a: Value | Number, b: Value | Number, op: str) -> Value:
 def topological_order(root: Value) -> list[Value]:
     """The non-leaf nodes behind `root`, each before every node it was made from.
 
-    A depth-first search with an explicit stack (of each open node and an
-    iterator over its children), so a chain of millions of ops needs no
+    A depth-first search with explicit stacks (the open path, and an iterator
+    over each open node's children), so a chain of millions of ops needs no
     recursion. Each node is entered once, however many paths lead to it, so a
     diamond-shaped graph with 2**60 paths is still quick. A node is listed when
     all its children are done, and the list is reversed at the end. Leaves are
@@ -435,16 +435,17 @@ def topological_order(root: Value) -> list[Value]:
         return []
     order: list[Value] = []
     entered = {root}
-    stack = [(root, iter(root._edges[0::2]))]
-    while stack:
-        node, children = stack[-1]
-        for child in children:
+    path = [root]  # the nodes being explored, and beside them
+    pending = [iter(root._edges[0::2])]  # an iterator over each one's children not yet looked at
+    while path:
+        for child in pending[-1]:
             if child._edges and child not in entered:
                 entered.add(child)
-                stack.append((child, iter(child._edges[0::2])))
+                path.append(child)
+                pending.append(iter(child._edges[0::2]))
                 break
-        else:  # every child done
-            stack.pop()
-            order.append(node)
+        else:  # every child of path[-1] is done
+            pending.pop()
+            order.append(path.pop())
     order.reverse()
     return order
