@@ -10,6 +10,8 @@
 Imports only the standard library (graphviz is imported when you draw).
 """
 
+from .anomaly import AnomalyError, detect_anomaly
+from .blocked import Block, blocked
 from .check import GradcheckError, analytic_grad, gradcheck, numerical_grad, rel_error
 from .draw import draw_dot
 from .grad_mode import is_recording, no_grad
@@ -17,10 +19,14 @@ from .scope import current_scope, scope
 from .value import Value, maximum, minimum, topological_order
 
 __all__ = [
+    "AnomalyError",
+    "Block",
     "GradcheckError",
     "Value",
     "analytic_grad",
+    "blocked",
     "current_scope",
+    "detect_anomaly",
     "draw_dot",
     "gradcheck",
     "is_recording",

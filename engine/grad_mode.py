@@ -1,7 +1,11 @@
-"""Whether new operations record the graph: `no_grad()` turns recording off.
+"""What new operations do with the graph: record it (the default), not (`no_grad`), or check it.
 
-The switch lives in a `contextvars.ContextVar`, so turning it off in one thread
-(or asyncio task) never affects another.
+The mode lives in a `contextvars.ContextVar`, so changing it in one thread (or
+asyncio task) never affects another. Every op reads it once:
+
+* ``True``: record children and local gradients;
+* ``False``: inside `no_grad()`: results are leaves;
+* an `AnomalyDetector`: inside `detect_anomaly()`: record, and check each result.
 """
 
 from __future__ import annotations
@@ -10,10 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-_recording: ContextVar[bool] = ContextVar("circuitgrad_recording", default=True)
+_mode: ContextVar = ContextVar("circuitgrad_mode", default=True)
 
-#: Read by every op: `is_recording()` is True unless inside `no_grad()`.
-is_recording = _recording.get
+#: The current mode (True, False or an AnomalyDetector); read by every op.
+current_mode = _mode.get
+
+
+def is_recording() -> bool:
+    """True unless inside `no_grad()`."""
+    return _mode.get() is not False
 
 
 @contextmanager
@@ -25,8 +34,17 @@ def no_grad() -> Iterator[None]:
         with no_grad():
             score = model(x)      # a plain number in a Value, no graph behind it
     """
-    token = _recording.set(False)
+    token = _mode.set(False)
     try:
         yield
     finally:
-        _recording.reset(token)
+        _mode.reset(token)
+
+
+@contextmanager
+def _mode_set(mode) -> Iterator[None]:
+    token = _mode.set(mode)
+    try:
+        yield
+    finally:
+        _mode.reset(token)

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from itertools import compress
 from operator import mul
 
-from .grad_mode import is_recording
+from .grad_mode import current_mode
 from .scope import current_scope
 
 Number = int | float
@@ -91,7 +91,8 @@ class Value:
         """
         if type(data) is not float:
             data = _as_float(data)
-        if _edges and not is_recording():  # under no_grad(): results are leaves
+        mode = current_mode() if _edges else True
+        if mode is False:  # under no_grad(): results are leaves
             _edges, _op = (), ""
         self.data = data
         self.grad = 0.0
@@ -100,6 +101,8 @@ class Value:
         self.scope = current_scope()  # the module that made it, e.g. 'layers.0.neurons.3'
         # One flat tuple instead of two: a node costs about 40 bytes less.
         self._edges = _edges
+        if mode is not True and mode is not False:  # under detect_anomaly()
+            mode.check_forward(self)
 
     # ----------------------------------------------------------------- the graph
 
@@ -133,6 +136,10 @@ class Value:
         for node in order:
             node.grad = 0.0
         self.grad += gradient
+        mode = current_mode()
+        if mode is not True and mode is not False:  # under detect_anomaly(): a checked loop
+            mode.backward(self, order)
+            return
         for node in order:
             grad = node.grad
             edges = iter(node._edges)

@@ -6,12 +6,20 @@
 `nn` depends on `engine`, never the reverse.
 """
 
-from . import data, losses, optim
+from . import data, diagnostics, losses, optim
+from .diagnostics import GradientMonitor, Report, dead_relus, diagnose, gradient_stats, saturation
 from .module import MLP, RNN, Layer, Module, Neuron
 from .optim import SGD, Adam, LinearDecay, clip_grad_norm
 from .train import History, accuracy, fit, plot_decision_boundary, plot_loss, predict
 
 __all__ = [
+    "GradientMonitor",
+    "Report",
+    "dead_relus",
+    "diagnose",
+    "diagnostics",
+    "gradient_stats",
+    "saturation",
     "MLP",
     "RNN",
     "SGD",

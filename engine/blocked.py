@@ -1,0 +1,71 @@
+"""`blocked(root, leaf)`: where the gradient from root to a leaf was stopped or choked.
+
+Backprop is a product of local gradients along each path. One local gradient
+of exactly 0 on a path (a relu that was off, a clip outside its range, a max that
+lost) cuts that path; a sigmoid or tanh deep in saturation nearly does. This
+lists those ops, on the paths from root to leaf only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .value import Value, topological_order
+
+REASONS = {
+    "relu": "relu was off (input <= 0)",
+    "leaky_relu": "leaky_relu with slope 0",
+    "clip": "clip input outside its range",
+    "maximum": "lost the maximum",
+    "minimum": "lost the minimum",
+    "abs": "abs at exactly 0",
+    "*": "multiplied by 0",
+    "dot": "multiplied by 0",
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One op on a root-to-leaf path whose local gradient toward the leaf is 0 (or tiny)."""
+
+    node: Value
+    op: str
+    scope: str
+    local: float
+    reason: str
+
+    def __str__(self) -> str:
+        where = f" in {self.scope}" if self.scope else ""
+        return f"{self.op}{where}: {self.reason} (local gradient {self.local:.3g}, output {self.node.data:.4g})"
+
+
+def blocked(root: Value, leaf: Value, saturated_below: float = 1e-3) -> list[Block]:
+    """The ops on the paths from `root` to `leaf` that stop or choke the gradient.
+
+    An edge toward the leaf with local gradient 0 is listed with its reason; a
+    sigmoid or tanh whose local gradient is below `saturated_below` is listed as
+    saturated. The list is in topological order, root side first (an op is
+    listed before the ops it was computed from). Returns [] when the gradient
+    reaches the leaf unhindered, or when there is no path at all.
+    """
+    order = topological_order(root)  # root first: every node before its children
+    reaches = {leaf}
+    for node in reversed(order):  # children first
+        if any(child in reaches for child in node.children):
+            reaches.add(node)
+    found = []
+    for node in order:
+        if node not in reaches:
+            continue
+        for child, local in zip(node.children, node.locals):
+            if child not in reaches:
+                continue
+            if local == 0.0:
+                reason = REASONS.get(node.op, "local gradient 0")
+            elif node.op in ("sigmoid", "tanh") and abs(local) < saturated_below:
+                reason = f"{node.op} saturated (output {node.data:.4g})"
+            else:
+                continue
+            found.append(Block(node, node.op, node.scope, local, reason))
+            break  # one entry per op
+    return found
