@@ -140,9 +140,9 @@ class GradientMonitor:
         return ax
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
-    """What `diagnose` found. Prints as a summary; renders as a table in Jupyter."""
+    """What `diagnose` found. Shows as a summary in the REPL; renders as a table in Jupyter."""
 
     loss: float
     dead: list[tuple[int, int]]
@@ -183,6 +183,8 @@ class Report:
         warnings = self.warnings()
         lines += [f"warning: {w}" for w in warnings] or ["no leaks found"]
         return "\n".join(lines)
+
+    __repr__ = __str__
 
     def _repr_html_(self) -> str:
         import html

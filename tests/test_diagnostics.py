@@ -190,6 +190,7 @@ def test_diagnose_reports_dead_units_and_renders():
     assert report.dead == [(0, 2)]
     text = str(report)
     assert "layer  activation  units  dead" in text and "layer 0: 1 of 4 ReLUs dead" in text
+    assert repr(report) == text  # what the REPL shows
     html = report._repr_html_()
     assert "<table>" in html and "ReLUs dead" in html
     assert report.loss == pytest.approx(losses.hinge([model(x) for x in Xm], y).data)
