@@ -13,7 +13,7 @@ Imports only the standard library (graphviz is imported when you draw).
 from .anomaly import AnomalyError, detect_anomaly
 from .blocked import Block, blocked
 from .check import GradcheckError, analytic_grad, gradcheck, numerical_grad, rel_error
-from .draw import draw_dot
+from .draw import DotNotFound, draw_dot
 from .grad_mode import is_recording, no_grad
 from .scope import current_scope, scope
 from .value import Value, maximum, minimum, topological_order
@@ -21,6 +21,7 @@ from .value import Value, maximum, minimum, topological_order
 __all__ = [
     "AnomalyError",
     "Block",
+    "DotNotFound",
     "GradcheckError",
     "Value",
     "analytic_grad",

@@ -146,6 +146,12 @@ class Value:
             for child, local in zip(edges, edges):
                 child.grad += local * grad
 
+    def draw(self, **options):
+        """A graphviz diagram of the graph behind this node: see `engine.draw_dot`."""
+        from .draw import draw_dot  # graphviz is imported only when drawing
+
+        return draw_dot(self, **options)
+
     def detach(self) -> Value:
         """A new leaf with the same data: gradient does not flow through it."""
         return Value(self.data)
