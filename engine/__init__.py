@@ -10,11 +10,15 @@
 Imports only the standard library (graphviz is imported when you draw).
 """
 
+from . import generic
 from .anomaly import AnomalyError, detect_anomaly
 from .blocked import Block, blocked
-from .check import GradcheckError, analytic_grad, gradcheck, numerical_grad, rel_error
+from .check import GradcheckError, analytic_grad, gradcheck, gradgradcheck, numerical_grad, rel_error
+from .custom import defop, silu, softplus, swish
 from .draw import DotNotFound, draw_dot
+from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
 from .grad_mode import is_recording, no_grad
+from .ops import Op
 from .scope import current_scope, scope
 from .value import Value, maximum, minimum, topological_order
 
@@ -23,19 +27,33 @@ __all__ = [
     "Block",
     "DotNotFound",
     "GradcheckError",
+    "Op",
     "Value",
     "analytic_grad",
     "blocked",
     "current_scope",
+    "defop",
     "detect_anomaly",
     "draw_dot",
+    "generic",
+    "grad",
     "gradcheck",
+    "gradgradcheck",
+    "gradients",
+    "hessian",
+    "hvp",
     "is_recording",
+    "jacobian",
+    "jvp",
     "maximum",
     "minimum",
     "no_grad",
     "numerical_grad",
     "rel_error",
     "scope",
+    "silu",
+    "softplus",
+    "swish",
     "topological_order",
+    "value_and_grad",
 ]

@@ -78,3 +78,38 @@ def gradcheck(
             f"(eps={eps}, atol={atol}, rtol={rtol}):\n" + "\n".join(lines)
         )
     return True
+
+
+def gradgradcheck(
+    f: Callable[..., Value],
+    inputs: Sequence[Value | Number],
+    eps: float = 1e-5,
+    atol: float = 1e-4,
+    rtol: float = 1e-3,
+) -> bool:
+    """True if the second derivatives of f (by `engine.hessian`) match central
+    differences of its gradient (by `engine.grad`); raises GradcheckError otherwise.
+    """
+    from .functional import grad, hessian
+
+    point = [_data(x) for x in inputs]
+    n = len(point)
+    analytic = hessian(lambda xs: f(*xs))(point)
+    gradient = grad(f, argnums=tuple(range(n)))
+    rows = []
+    for j in range(n):
+        up = gradient(*[x + eps if k == j else x for k, x in enumerate(point)])
+        down = gradient(*[x - eps if k == j else x for k, x in enumerate(point)])
+        for i in range(n):
+            numeric = (up[i] - down[i]) / (2 * eps)
+            a = analytic[i][j]
+            if not abs(a - numeric) <= atol + rtol * abs(numeric):
+                rows.append((i, j, a, numeric))
+    if rows:
+        lines = [f"{'d2f/dx_i dx_j':>13}  {'analytic':>14}  {'numeric':>14}  {'rel. error':>10}"]
+        lines += [f"{f'({i}, {j})':>13}  {a:>14.8g}  {n_:>14.8g}  {rel_error(a, n_):>10.3g}" for i, j, a, n_ in rows]
+        raise GradcheckError(
+            f"second-derivative mismatch at {len(rows)} of {n * n} entries (eps={eps}, atol={atol}, rtol={rtol}):\n"
+            + "\n".join(lines)
+        )
+    return True

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from itertools import compress
 from operator import mul
 
+from . import generic, ops
 from .grad_mode import current_mode
 from .scope import current_scope
 
@@ -56,18 +57,10 @@ def _power(base: float, exponent: float) -> tuple[float, float, float]:
         raise ValueError(f"{name}: a negative base needs an integer exponent")
     try:
         out = base**exponent
-        if exponent == 0.0:
-            d_base = 0.0
-        elif base == 0.0:
-            d_base = 0.0 if exponent > 1 else (1.0 if exponent == 1 else math.inf)
-        else:
-            d_base = exponent * base ** (exponent - 1)
+        d_base = ops.pow_base_local(base, exponent)
     except OverflowError:
         raise OverflowError(f"{name}: the result overflows a float") from None
-    if base > 0:
-        d_exponent = out * math.log(base)
-    else:
-        d_exponent = 0.0 if base == 0.0 else math.nan
+    d_exponent = ops.pow_exponent_local(base, out)
     return out, d_base, d_exponent
 
 
@@ -205,9 +198,9 @@ class Value:
         return Value(_as_float(other) - self.data, "", (self, -1.0), "-")
 
     def __mul__(self, other: Value | Number) -> Value:
-        """a * b; d/da = b, d/db = a: the mul gate swaps its inputs."""
+        """a * b; d/da = b, d/db = a: the mul gate swaps its inputs (ops.MUL)."""
         if isinstance(other, Value):
-            return Value(self.data * other.data, "", (self, other.data, other, self.data), "*")
+            return Value(self.data * other.data, "", (self, other.data, other, self.data), ops.MUL)
         factor = _as_float(other)
         return Value(self.data * factor, "", (self, factor), "*")
 
@@ -223,7 +216,8 @@ class Value:
             raise ZeroDivisionError(f"div({a!r}, {b!r}): division by zero")
         out = a / b
         if isinstance(other, Value):
-            return Value(out, "", (self, 1.0 / b, other, -out / b), "/")
+            local_a, local_b = ops.DIV.rule(a, b, out)
+            return Value(out, "", (self, local_a, other, local_b), ops.DIV)
         return Value(out, "", (self, 1.0 / b), "/")
 
     def __rtruediv__(self, other: Number) -> Value:
@@ -231,7 +225,7 @@ class Value:
         if b == 0.0:
             raise ZeroDivisionError(f"div({a!r}, {b!r}): division by zero")
         out = a / b
-        return Value(out, "", (self, -out / b), "/")
+        return Value(out, "", (self, *ops.RDIV.rule(b, out)), ops.RDIV)
 
     def __pow__(self, other: Value | Number) -> Value:
         """a ** b; d/da = b * a**(b-1), d/db = a**b * log(a) (b a Value).
@@ -241,13 +235,15 @@ class Value:
         """
         if isinstance(other, Value):
             out, d_base, d_exponent = _power(self.data, other.data)
-            return Value(out, "", (self, d_base, other, d_exponent), "**")
-        out, d_base, _ = _power(self.data, _as_float(other))
-        return Value(out, "", (self, d_base), "**")
+            return Value(out, "", (self, d_base, other, d_exponent), ops.POW)
+        exponent = _as_float(other)
+        out, d_base, _ = _power(self.data, exponent)
+        return Value(out, "", (self, d_base), ops.pow_by(exponent))
 
     def __rpow__(self, other: Number) -> Value:
-        out, _, d_exponent = _power(_as_float(other), self.data)
-        return Value(out, "", (self, d_exponent), "**")
+        base = _as_float(other)
+        out, _, d_exponent = _power(base, self.data)
+        return Value(out, "", (self, d_exponent), ops.pow_of(base))
 
     def __neg__(self) -> Value:
         """-a; d/da = -1."""
@@ -267,14 +263,15 @@ class Value:
             out = math.exp(x)
         except OverflowError:
             raise OverflowError(f"exp({x!r}): the result overflows a float") from None
-        return Value(out, "", (self, out), "exp")
+        return Value(out, "", (self, *ops.EXP.rule(x, out)), ops.EXP)
 
     def log(self) -> Value:
         """Natural log; d/da = 1/a. Needs a > 0."""
         x = self.data
         if not x > 0:
             raise ValueError(f"log({x!r}): the logarithm needs a positive input")
-        return Value(math.log(x), "", (self, 1.0 / x), "log")
+        out = math.log(x)
+        return Value(out, "", (self, *ops.LOG.rule(x, out)), ops.LOG)
 
     def sqrt(self) -> Value:
         """Square root; d/da = 0.5 / sqrt(a) (inf at 0). Needs a >= 0."""
@@ -282,22 +279,19 @@ class Value:
         if x < 0:
             raise ValueError(f"sqrt({x!r}): the square root needs a non-negative input")
         out = math.sqrt(x)
-        return Value(out, "", (self, 0.5 / out if out else math.inf), "sqrt")
+        return Value(out, "", (self, *ops.SQRT.rule(x, out)), ops.SQRT)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent; d/da = 1 - tanh(a)**2: at most 1, near 0 once saturated."""
-        out = math.tanh(self.data)
-        return Value(out, "", (self, 1.0 - out * out), "tanh")
+        x = self.data
+        out = math.tanh(x)
+        return Value(out, "", (self, *ops.TANH.rule(x, out)), ops.TANH)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e**-a), stable for any finite a; d/da = s * (1 - s), at most 0.25."""
         x = self.data
-        if x >= 0:
-            out = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            out = e / (1.0 + e)
-        return Value(out, "", (self, out * (1.0 - out)), "sigmoid")
+        out = generic.sigmoid(x)
+        return Value(out, "", (self, *ops.SIGMOID.rule(x, out)), ops.SIGMOID)
 
     def relu(self) -> Value:
         """max(a, 0); d/da = 1 where a > 0, else 0 (relu'(0) = 0): a dead unit passes nothing."""
@@ -317,12 +311,14 @@ class Value:
     def sin(self) -> Value:
         """sin(a); d/da = cos(a)."""
         x = self.data
-        return Value(math.sin(x), "", (self, math.cos(x)), "sin")
+        out = math.sin(x)
+        return Value(out, "", (self, *ops.SIN.rule(x, out)), ops.SIN)
 
     def cos(self) -> Value:
         """cos(a); d/da = -sin(a)."""
         x = self.data
-        return Value(math.cos(x), "", (self, -math.sin(x)), "cos")
+        out = math.cos(x)
+        return Value(out, "", (self, *ops.COS.rule(x, out)), ops.COS)
 
     def clip(self, lo: Number, hi: Number) -> Value:
         """a limited to [lo, hi]; d/da = 1 for lo <= a <= hi, 0 strictly outside.
@@ -384,11 +380,29 @@ class Value:
         edges: list = [None] * (2 * len(children))  # (child, local, child, local, ...)
         edges[0::2] = children
         edges[1::2] = locals_
-        return Value(data, "", tuple(edges), "dot" if children else "")
+        op = _dot_op(ws, xs, w_datas, x_datas, w_mask, x_mask, bias) if children else ""
+        return Value(data, "", tuple(edges), op)
 
 
 def _data(x: Value | Number) -> float:
     return x.data if isinstance(x, Value) else _as_float(x)
+
+
+def _dot_op(ws, xs, w_datas, x_datas, w_mask, x_mask, bias) -> str:
+    """The op a dot node records, so that higher-order derivatives know its partners."""
+    with_bias = isinstance(bias, Value)
+    if w_mask is None and x_mask is None:
+        return ops.paired_dot(len(ws), with_bias)
+    if not (w_mask is None or w_mask) or not (x_mask is None or x_mask):
+        return "dot"  # Values on one side only: every local gradient is a constant
+    n = len(ws)
+    w_is = [True] * n if w_mask is None else w_mask
+    x_is = [True] * n if x_mask is None else x_mask
+    w_index = {i: k for k, i in enumerate(i for i in range(n) if w_is[i])}
+    x_index = {i: len(w_index) + k for k, i in enumerate(i for i in range(n) if x_is[i])}
+    partners = [x_index[i] if x_is[i] else x_datas[i] for i in w_index]
+    partners += [w_index[i] if w_is[i] else w_datas[i] for i in x_index]
+    return ops.partner_dot((*partners, 1.0) if with_bias else tuple(partners))
 
 
 def _split(items: list) -> tuple[list[float], list[bool] | None]:

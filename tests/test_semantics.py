@@ -162,3 +162,15 @@ def test_minimum_and_maximum_take_numbers_on_either_side():
     m.backward()
     assert m.data == 2.0 and x.grad == 1.0
     assert maximum(1, 2).is_leaf()
+
+
+def test_engine_imports_only_the_standard_library():
+    import subprocess
+
+    code = (
+        "import sys, engine; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'graphviz', 'numpy', 'torch', 'matplotlib', 'tqdm', 'nn'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,186 @@
+"""Transforms of functions: grad, value_and_grad, hessian, hvp, jvp, jacobian.
+
+They take a function of Values and return a function of numbers (or Values),
+and they touch nobody's ``.grad``: gradients are collected in a dictionary.
+
+Reverse mode with `create_graph`: inside a transform, the local gradients are
+evaluated on Values (`engine.ops`), so the gradient is itself a graph and can be
+differentiated again: ``grad(grad(f))`` is the second derivative, to any order.
+Each transform makes fresh leaves for its inputs, so nested transforms never
+confuse their variables (d/dx [x * d/dy (x + y)] = 1).
+
+Forward mode (`jvp`) pushes a tangent through the stored local gradients in
+one sweep from the inputs to the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+
+from .ops import local_values
+from .value import Number, Value, topological_order
+
+# How many transforms are running around the current call: the outermost one
+# returns plain numbers, nested ones return Values so the outer one can differentiate.
+_depth: ContextVar[int] = ContextVar("circuitgrad_transform_depth", default=0)
+
+
+def _reaching(root: Value, targets: set[Value]) -> tuple[list[Value], set[Value]]:
+    """root's non-leaf nodes in topological order, and the nodes with a path to a target."""
+    order = topological_order(root)
+    reaches = set(targets)
+    for node in reversed(order):
+        if any(child in reaches for child in node.children):
+            reaches.add(node)
+    return order, reaches
+
+
+def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> list:
+    """d root / d w for each w in `wrt`, without touching any ``.grad``.
+
+    With ``create_graph=True`` the gradients are Values whose graph can be
+    differentiated again; otherwise they are floats.
+    """
+    order, reaches = _reaching(root, set(wrt))
+    if root not in reaches:
+        return [Value(0.0) if create_graph else 0.0 for _ in wrt]
+    grads: dict = {root: Value(1.0) if create_graph else 1.0}
+    for node in order:
+        if node not in grads or node not in reaches:
+            continue
+        g = grads[node]
+        locals_ = local_values(node) if create_graph else node.locals
+        for child, local in zip(node.children, locals_):
+            if child in reaches:
+                contribution = local * g
+                grads[child] = grads[child] + contribution if child in grads else contribution
+    return [grads.get(w, Value(0.0) if create_graph else 0.0) for w in wrt]
+
+
+def _argnums(argnums, n: int) -> tuple[int, ...]:
+    numbers = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in numbers:
+        if not -n <= i < n:
+            raise ValueError(f"argnums {argnums!r} does not fit a call with {n} arguments")
+    return tuple(i % n for i in numbers)
+
+
+def _enter(args: Sequence, argnums: tuple[int, ...]) -> list:
+    """The call's arguments as Values: fresh variables at argnums (linked to outer
+    Values), constants elsewhere (plain numbers become leaves)."""
+    args = [Value(x) if isinstance(x, (int, float)) and i not in argnums else x for i, x in enumerate(args)]
+    for i in argnums:
+        x = args[i]
+        if isinstance(x, Value):
+            # A new node for this transform's variable; inside an outer transform it
+            # stays connected to the outer graph, at the top level it is a plain copy.
+            args[i] = x + 0.0 if _depth.get() > 0 else Value(x.data)
+        else:
+            args[i] = Value(x)
+    return args
+
+
+def _out(values: list, nested: bool):
+    return values if nested else [v.data if isinstance(v, Value) else v for v in values]
+
+
+def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+    """A function returning (f(*args), gradient): the gradient is one number for an
+    int `argnums`, a tuple for a tuple of them (as in JAX)."""
+
+    def transformed(*args):
+        which = _argnums(argnums, len(args))
+        nested = _depth.get() > 0
+        token = _depth.set(_depth.get() + 1)
+        try:
+            args = _enter(args, which)
+            out = f(*args)
+            if not isinstance(out, Value):
+                raise TypeError(f"the function must return a Value, not {type(out).__name__}")
+            grads = gradients(out, [args[i] for i in which], create_graph=True)
+        finally:
+            _depth.reset(token)
+        grads = _out(grads, nested)
+        value = out if nested else out.data
+        return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
+
+    return transformed
+
+
+def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+    """The gradient of f with respect to the arguments at `argnums`; composes: grad(grad(f))."""
+    value_and_gradient = value_and_grad(f, argnums)
+    return lambda *args: value_and_gradient(*args)[1]
+
+
+def hessian(f: Callable[[list[Value]], Value]) -> Callable[[Sequence[Number]], list[list[float]]]:
+    """The matrix of second derivatives of f, which takes one list of Values: a list of rows."""
+
+    def transformed(xs):
+        xs = [Value(float(x)) for x in xs]
+        token = _depth.set(_depth.get() + 1)
+        try:
+            out = f(xs)
+            first = gradients(out, xs, create_graph=True)
+        finally:
+            _depth.reset(token)
+        return [gradients(g, xs) for g in first]
+
+    return transformed
+
+
+def hvp(f: Callable[[list[Value]], Value]) -> Callable:
+    """Hessian-vector product H v of f (which takes one list of Values), without forming H."""
+
+    def transformed(xs, v):
+        if len(v) != len(xs):
+            raise ValueError(f"hvp: {len(xs)} inputs but a vector of {len(v)}")
+        xs = [Value(float(x)) for x in xs]
+        token = _depth.set(_depth.get() + 1)
+        try:
+            first = gradients(f(xs), xs, create_graph=True)
+            directional = Value.dot(first, [float(c) for c in v])
+        finally:
+            _depth.reset(token)
+        return gradients(directional, xs)
+
+    return transformed
+
+
+def jvp(f: Callable[..., Value], primals: Sequence[Number], tangents: Sequence[Number]) -> tuple[float, float]:
+    """(f(primals), directional derivative along `tangents`) by forward mode.
+
+    One sweep from the inputs to the output: each node's tangent is the sum of
+    its local gradients times its children's tangents. f takes the primals as
+    separate Values and returns a Value.
+    """
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    leaves = [Value(float(p)) for p in primals]
+    out = f(*leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"the function must return a Value, not {type(out).__name__}")
+    tangent: dict[Value, float] = {}
+    for leaf, t in zip(leaves, tangents):
+        tangent[leaf] = tangent.get(leaf, 0.0) + float(t)
+    for node in reversed(topological_order(out)):  # children before the nodes made from them
+        total = 0.0
+        for child, local in zip(node.children, node.locals):
+            t = tangent.get(child)
+            if t is not None:
+                total += local * t
+        tangent[node] = total
+    return out.data, tangent.get(out, 0.0)
+
+
+def jacobian(f: Callable[[list[Value]], Sequence[Value]]) -> Callable[[Sequence[Number]], list[list[float]]]:
+    """d out_i / d x_j of a function of one list of Values returning several Values: rows per output."""
+
+    def transformed(xs):
+        xs = [Value(float(x)) for x in xs]
+        outs = f(xs)
+        outs = [outs] if isinstance(outs, Value) else list(outs)
+        return [gradients(out, xs) if isinstance(out, Value) else [0.0] * len(xs) for out in outs]
+
+    return transformed
