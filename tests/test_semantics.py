@@ -166,6 +166,7 @@ def test_minimum_and_maximum_take_numbers_on_either_side():
 
 def test_engine_imports_only_the_standard_library():
     import subprocess
+    import sys
 
     code = (
         "import sys, engine; "
