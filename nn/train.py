@@ -115,6 +115,18 @@ def fit(
     return history
 
 
+def _finish(fig, path) -> None:
+    """Lay out a figure this module made, and write it to `path` (then close it) if given."""
+    if fig is None:
+        return
+    fig.tight_layout()
+    if path is not None:
+        import matplotlib.pyplot as plt
+
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+
+
 def plot_loss(history: History, path=None, ax=None):
     """The loss curve (log scale) with the accuracy on a second axis; saved to `path` if given."""
     import matplotlib.pyplot as plt
@@ -132,11 +144,7 @@ def plot_loss(history: History, path=None, ax=None):
     other.set_ylabel("training accuracy", color="tab:green")
     other.set_ylim(0, 1.05)
     ax.set_title("training")
-    if fig is not None:
-        fig.tight_layout()
-        if path is not None:
-            fig.savefig(path, dpi=100)
-            plt.close(fig)
+    _finish(fig, path)
     return ax
 
 
@@ -166,9 +174,5 @@ def plot_decision_boundary(model: Module, X, y, path=None, ax=None, resolution: 
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
     ax.set_title("decision boundary")
-    if fig is not None:
-        fig.tight_layout()
-        if path is not None:
-            fig.savefig(path, dpi=100)
-            plt.close(fig)
+    _finish(fig, path)
     return ax
