@@ -7,6 +7,12 @@ new node, so `backward()` needs to know nothing about any op: it is one generic
 loop that walks the graph from the output back to the leaves and does
 ``child.grad += local * node.grad`` along every edge.
 
+Where a local gradient is a real formula (div, pow, exp, log, sqrt, tanh,
+sigmoid, sin, cos) the op calls its rule from `engine.ops`, where each rule is
+written once for floats and for Values (higher-order derivatives evaluate it
+on Values). Constant locals (add, relu, clip, ...) and swaps (mul, dot) are
+written inline.
+
 Conventions, matching PyTorch in float64:
 
 * plain numbers (int, float, bool) mix freely with Values on either side of an
