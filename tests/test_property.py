@@ -87,7 +87,10 @@ def apply(op, args, const, side):
 @st.composite
 def programs(draw):
     """Leaves, then steps (op, operand indices, constant) that reuse earlier nodes."""
-    leaves = draw(st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=1, max_size=4))
+    # Leaves of moderate size: dividing by a number like 1e-89 makes gradients that are
+    # differences of numbers near 1e88, where any two summation orders disagree.
+    moderate = st.floats(-2.0, 2.0, allow_nan=False).filter(lambda x: x == 0.0 or abs(x) >= 1e-3)
+    leaves = draw(st.lists(moderate, min_size=1, max_size=4))
     steps = []
     for _ in range(draw(st.integers(1, 14))):
         n = len(leaves) + len(steps)
@@ -128,7 +131,10 @@ def run_torch(leaves, steps):
     return out.item(), [0.0 if g is None else g.item() for g in grads]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+# derandomize and no example database: the same 400 graphs on every machine.
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True, database=None
+)
 @given(programs())
 def test_random_graphs_match_pytorch(program):
     leaves, steps = program
