@@ -386,7 +386,10 @@ class Value:
         edges: list = [None] * (2 * len(children))  # (child, local, child, local, ...)
         edges[0::2] = children
         edges[1::2] = locals_
-        op = _dot_op(ws, xs, w_datas, x_datas, w_mask, x_mask, bias) if children else ""
+        if w_mask is None and x_mask is None:  # the common case: Values on both sides
+            op = ops.paired_dot(len(ws), isinstance(bias, Value))
+        else:
+            op = _dot_op(ws, xs, w_datas, x_datas, w_mask, x_mask, bias) if children else ""
         return Value(data, "", tuple(edges), op)
 
 
@@ -397,8 +400,6 @@ def _data(x: Value | Number) -> float:
 def _dot_op(ws, xs, w_datas, x_datas, w_mask, x_mask, bias) -> str:
     """The op a dot node records, so that higher-order derivatives know its partners."""
     with_bias = isinstance(bias, Value)
-    if w_mask is None and x_mask is None:
-        return ops.paired_dot(len(ws), with_bias)
     if not (w_mask is None or w_mask) or not (x_mask is None or x_mask):
         return "dot"  # Values on one side only: every local gradient is a constant
     n = len(ws)
