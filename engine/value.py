@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from itertools import compress
+from math import isfinite
 from operator import mul
 
 from . import generic, ops
@@ -130,6 +131,10 @@ class Value:
         Leaves accumulate: their grads are added to across calls until zeroed
         (as in PyTorch). The grads of the non-leaf nodes of this graph are reset
         first, so they always show this pass alone.
+
+        A node whose gradient is exactly 0 and whose local gradients are all
+        finite is skipped: each of its contributions would be an exact 0. (With an
+        inf or nan local it is not skipped: 0 * inf is nan, and that must show.)
         """
         order = topological_order(self)
         for node in order:
@@ -141,8 +146,11 @@ class Value:
             return
         for node in order:
             grad = node.grad
-            edges = iter(node._edges)
-            for child, local in zip(edges, edges):
+            edges = node._edges
+            if grad == 0.0 and isfinite(sum(edges[1::2])):
+                continue  # 0 times a finite local adds exactly nothing (a dead relu's whole subgraph)
+            pairs = iter(edges)
+            for child, local in zip(pairs, pairs):
                 child.grad += local * grad
 
     def draw(self, **options):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import math
 import sys
 import time
 import tracemalloc
@@ -98,3 +99,15 @@ def test_retained_memory_per_node_is_small():
         tracemalloc.stop()
     per_node = (after - before - sys.getsizeof(nodes)) / (3 * len(nodes))
     assert per_node <= 200, per_node
+
+
+def test_zero_gradient_nodes_are_skipped_only_when_it_changes_nothing():
+    x = Value(2.0)
+    dead = (x * 3.0 - 10.0).relu()  # off: everything below it gets gradient exactly 0
+    (dead + x).backward()
+    assert x.grad == 1.0
+    # A zero gradient times an infinite local is nan, as in IEEE arithmetic and PyTorch.
+    z = Value(0.0)
+    y = z.sqrt()  # local gradient inf
+    (y * 0.0).backward()
+    assert math.isnan(z.grad)
