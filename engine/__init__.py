@@ -17,7 +17,7 @@ from .check import GradcheckError, analytic_grad, gradcheck, gradgradcheck, nume
 from .custom import defop, silu, softplus, swish
 from .draw import DotNotFound, draw_dot
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
-from .grad_mode import is_recording, no_grad
+from .grad_mode import enable_grad, is_recording, no_grad
 from .ops import Op
 from .scope import current_scope, scope
 from .value import Value, maximum, minimum, topological_order
@@ -35,6 +35,7 @@ __all__ = [
     "defop",
     "detect_anomaly",
     "draw_dot",
+    "enable_grad",
     "generic",
     "grad",
     "gradcheck",

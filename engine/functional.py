@@ -15,15 +15,35 @@ one sweep from the inputs to the output.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 
+from .grad_mode import enable_grad
 from .ops import local_values
 from .value import Number, Value, topological_order
 
 # How many transforms are running around the current call: the outermost one
 # returns plain numbers, nested ones return Values so the outer one can differentiate.
 _depth: ContextVar[int] = ContextVar("circuitgrad_transform_depth", default=0)
+
+
+@contextmanager
+def _transform() -> Iterator[None]:
+    """Inside a transform: one level deeper, and recording even within no_grad()."""
+    token = _depth.set(_depth.get() + 1)
+    try:
+        with enable_grad():
+            yield
+    finally:
+        _depth.reset(token)
+
+
+def _call(f: Callable[..., Value], *args) -> Value:
+    out = f(*args)
+    if not isinstance(out, Value):
+        raise TypeError(f"the function must return a Value, not {type(out).__name__}")
+    return out
 
 
 def _reaching(root: Value, targets: set[Value]) -> tuple[list[Value], set[Value]]:
@@ -92,15 +112,10 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
     def transformed(*args):
         which = _argnums(argnums, len(args))
         nested = _depth.get() > 0
-        token = _depth.set(_depth.get() + 1)
-        try:
+        with _transform():
             args = _enter(args, which)
-            out = f(*args)
-            if not isinstance(out, Value):
-                raise TypeError(f"the function must return a Value, not {type(out).__name__}")
+            out = _call(f, *args)
             grads = gradients(out, [args[i] for i in which], create_graph=True)
-        finally:
-            _depth.reset(token)
         grads = _out(grads, nested)
         value = out if nested else out.data
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
@@ -119,12 +134,8 @@ def hessian(f: Callable[[list[Value]], Value]) -> Callable[[Sequence[Number]], l
 
     def transformed(xs):
         xs = [Value(float(x)) for x in xs]
-        token = _depth.set(_depth.get() + 1)
-        try:
-            out = f(xs)
-            first = gradients(out, xs, create_graph=True)
-        finally:
-            _depth.reset(token)
+        with _transform():
+            first = gradients(_call(f, xs), xs, create_graph=True)
         return [gradients(g, xs) for g in first]
 
     return transformed
@@ -137,12 +148,9 @@ def hvp(f: Callable[[list[Value]], Value]) -> Callable:
         if len(v) != len(xs):
             raise ValueError(f"hvp: {len(xs)} inputs but a vector of {len(v)}")
         xs = [Value(float(x)) for x in xs]
-        token = _depth.set(_depth.get() + 1)
-        try:
-            first = gradients(f(xs), xs, create_graph=True)
+        with _transform():
+            first = gradients(_call(f, xs), xs, create_graph=True)
             directional = Value.dot(first, [float(c) for c in v])
-        finally:
-            _depth.reset(token)
         return gradients(directional, xs)
 
     return transformed
@@ -158,9 +166,8 @@ def jvp(f: Callable[..., Value], primals: Sequence[Number], tangents: Sequence[N
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     leaves = [Value(float(p)) for p in primals]
-    out = f(*leaves)
-    if not isinstance(out, Value):
-        raise TypeError(f"the function must return a Value, not {type(out).__name__}")
+    with enable_grad():
+        out = _call(f, *leaves)
     tangent: dict[Value, float] = {}
     for leaf, t in zip(leaves, tangents):
         tangent[leaf] = tangent.get(leaf, 0.0) + float(t)
@@ -179,7 +186,8 @@ def jacobian(f: Callable[[list[Value]], Sequence[Value]]) -> Callable[[Sequence[
 
     def transformed(xs):
         xs = [Value(float(x)) for x in xs]
-        outs = f(xs)
+        with enable_grad():
+            outs = f(xs)
         outs = [outs] if isinstance(outs, Value) else list(outs)
         return [gradients(out, xs) if isinstance(out, Value) else [0.0] * len(xs) for out in outs]
 

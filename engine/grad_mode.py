@@ -42,6 +42,19 @@ def no_grad() -> Iterator[None]:
 
 
 @contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record the graph inside this block even within `no_grad()` (as torch.enable_grad)."""
+    if _mode.get() is not False:
+        yield
+        return
+    token = _mode.set(True)
+    try:
+        yield
+    finally:
+        _mode.reset(token)
+
+
+@contextmanager
 def _mode_set(mode) -> Iterator[None]:
     token = _mode.set(mode)
     try:

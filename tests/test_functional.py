@@ -248,3 +248,16 @@ def test_hessian_of_a_tiny_network_loss_matches_torch():
     expected = torch.func.hessian(theirs)(torch.tensor(point, dtype=torch.float64)).tolist()
     for row, t_row in zip(H, expected):
         assert all(close(a, b, rel=1e-10, abs_=1e-13) for a, b in zip(row, t_row))
+
+
+def test_transforms_work_inside_no_grad():
+    from engine import enable_grad, no_grad
+
+    with no_grad():
+        assert grad(lambda x: x * x)(3.0) == 6.0
+        assert hessian(lambda v: v[0] * v[0] * v[1])([1.0, 2.0]) == [[4.0, 2.0], [2.0, 0.0]]
+        assert jvp(lambda x: x.exp(), [0.0], [2.0]) == (1.0, 2.0)
+        assert (Value(1.0) * 2).is_leaf()
+        with enable_grad():
+            assert not (Value(1.0) * 2).is_leaf()
+        assert (Value(1.0) * 2).is_leaf()
