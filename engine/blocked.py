@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .value import Value, topological_order
+from .value import Value, reaching
 
 REASONS = {
     "relu": "relu was off (input <= 0)",
@@ -48,11 +48,7 @@ def blocked(root: Value, leaf: Value, saturated_below: float = 1e-3) -> list[Blo
     listed before the ops it was computed from). Returns [] when the gradient
     reaches the leaf unhindered, or when there is no path at all.
     """
-    order = topological_order(root)  # root first: every node before its children
-    reaches = {leaf}
-    for node in reversed(order):  # children first
-        if any(child in reaches for child in node.children):
-            reaches.add(node)
+    order, reaches = reaching(root, {leaf})  # root first; the nodes with a path to leaf
     found = []
     for node in order:
         if node not in reaches:

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 
 from .grad_mode import enable_grad
 from .ops import local_values
-from .value import Number, Value, topological_order
+from .value import Number, Value, reaching, topological_order
 
 # How many transforms are running around the current call: the outermost one
 # returns plain numbers, nested ones return Values so the outer one can differentiate.
@@ -46,23 +46,13 @@ def _call(f: Callable[..., Value], *args) -> Value:
     return out
 
 
-def _reaching(root: Value, targets: set[Value]) -> tuple[list[Value], set[Value]]:
-    """root's non-leaf nodes in topological order, and the nodes with a path to a target."""
-    order = topological_order(root)
-    reaches = set(targets)
-    for node in reversed(order):
-        if any(child in reaches for child in node.children):
-            reaches.add(node)
-    return order, reaches
-
-
 def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> list:
     """d root / d w for each w in `wrt`, without touching any ``.grad``.
 
     With ``create_graph=True`` the gradients are Values whose graph can be
     differentiated again; otherwise they are floats.
     """
-    order, reaches = _reaching(root, set(wrt))
+    order, reaches = reaching(root, set(wrt))
     if root not in reaches:
         return [Value(0.0) if create_graph else 0.0 for _ in wrt]
     grads: dict = {root: Value(1.0) if create_graph else 1.0}

@@ -491,3 +491,13 @@ def topological_order(root: Value) -> list[Value]:
             order.append(path.pop())
     order.reverse()
     return order
+
+
+def reaching(root: Value, targets: set[Value]) -> tuple[list[Value], set[Value]]:
+    """root's non-leaf nodes in topological order, and the nodes with a path to a target."""
+    order = topological_order(root)
+    reaches = set(targets)
+    for node in reversed(order):
+        if any(child in reaches for child in node.children):
+            reaches.add(node)
+    return order, reaches
