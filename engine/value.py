@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from itertools import compress
 from math import isfinite
 from operator import mul
 
@@ -355,84 +354,86 @@ class Value:
         Numbers among `values` are constants. An empty sum is a leaf 0.0.
         """
         values = values if type(values) is list else list(values)
-        datas, mask = _split(values)
-        nodes = values if mask is None else list(compress(values, mask))
+        nodes = [value for value in values if isinstance(value, Value)]
+        total = sum([node.data for node in nodes]) if len(nodes) == len(values) else sum(map(_data, values))
         edges = [1.0] * (2 * len(nodes))  # (child, 1.0, child, 1.0, ...)
         edges[0::2] = nodes
-        return Value(sum(datas), "", tuple(edges), "sum" if nodes else "")
+        return Value(total, "", tuple(edges), "sum" if nodes else "")
 
     @staticmethod
     def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number], bias: Value | Number | None = None) -> Value:
         """One node for w0*x0 + w1*x1 + ... (+ bias); d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1.
 
         Either list may mix Values and numbers; numbers are constants. A neuron
-        is one such node: ``Value.dot(w, x, bias=b)``.
+        is one such node: ``Value.dot(w, x, bias=b)``. The children are the
+        Values among ws, then those among xs, then a Value bias.
         """
         ws = ws if type(ws) is list else list(ws)
         xs = xs if type(xs) is list else list(xs)
-        if len(ws) != len(xs):
-            raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs; they must pair up")
-        w_datas, w_mask = _split(ws)
-        x_datas, x_mask = _split(xs)
+        n = len(ws)
+        if n != len(xs):
+            raise ValueError(f"dot: {n} weights but {len(xs)} inputs; they must pair up")
+        w_datas = [w.data for w in ws if w.__class__ is Value]
+        x_datas = [x.data for x in xs if x.__class__ is Value]
+        if len(w_datas) == n and len(x_datas) == n and n:
+            # Values on both sides (a hidden layer): each child's local gradient is
+            # its partner's number. edges = (w0, x0, w1, x1, ..., x0, w0, x1, w1, ...).
+            edges = [None] * (4 * n)
+            edges[0 : 2 * n : 2] = ws
+            edges[1 : 2 * n : 2] = x_datas
+            edges[2 * n :: 2] = xs
+            edges[2 * n + 1 :: 2] = w_datas
+            op = ops.paired_dot(n, isinstance(bias, Value))
+        elif len(w_datas) == n and not x_datas:
+            # Values times numbers (an input layer): the numbers are the local gradients.
+            x_datas = [x if x.__class__ is float else _as_float(x) for x in xs]
+            edges = [None] * (2 * n)
+            edges[0::2] = ws
+            edges[1::2] = x_datas
+            op = "dot"
+        else:
+            return _dot_with_numbers(ws, xs, bias)
         data = sum(map(mul, w_datas, x_datas))
-        # The children are the Values among ws and xs; each one's local gradient
-        # is its partner's number.
-        if w_mask is None:
-            children, locals_ = ws, x_datas
-        else:
-            children, locals_ = list(compress(ws, w_mask)), list(compress(x_datas, w_mask))
-        if x_mask is None:
-            children, locals_ = children + xs, locals_ + w_datas
-        elif x_mask:
-            children = children + list(compress(xs, x_mask))
-            locals_ = locals_ + list(compress(w_datas, x_mask))
-        if isinstance(bias, Value):
-            data += bias.data
-            children, locals_ = [*children, bias], [*locals_, 1.0]  # d/dbias = 1
-        elif bias is not None:
-            data += _as_float(bias)
-        edges: list = [None] * (2 * len(children))  # (child, local, child, local, ...)
-        edges[0::2] = children
-        edges[1::2] = locals_
-        if w_mask is None and x_mask is None:  # the common case: Values on both sides
-            op = ops.paired_dot(len(ws), isinstance(bias, Value))
-        else:
-            op = _dot_op(ws, xs, w_datas, x_datas, w_mask, x_mask, bias) if children else ""
+        if bias is not None:
+            data += _data(bias)  # a Value or a number; anything else raises here, before a node is made
+            if isinstance(bias, Value):
+                edges += (bias, 1.0)  # d/dbias = 1
         return Value(data, "", tuple(edges), op)
+
+
+def _dot_with_numbers(ws: list, xs: list, bias: Value | Number | None) -> Value:
+    """`Value.dot` when numbers are among ws or xs: they are constants, not children."""
+    w_datas, x_datas = [_data(w) for w in ws], [_data(x) for x in xs]
+    data = sum(map(mul, w_datas, x_datas))
+    w_children = [i for i, w in enumerate(ws) if isinstance(w, Value)]
+    x_children = [i for i, x in enumerate(xs) if isinstance(x, Value)]
+    edges: list = []
+    for i in w_children:
+        edges += (ws[i], x_datas[i])
+    for i in x_children:
+        edges += (xs[i], w_datas[i])
+    if bias is not None:
+        data += _data(bias)
+        if isinstance(bias, Value):
+            edges += (bias, 1.0)
+    return Value(data, "", tuple(edges), _dot_op(w_children, x_children, ws, xs, bias) if edges else "")
 
 
 def _data(x: Value | Number) -> float:
     return x.data if isinstance(x, Value) else _as_float(x)
 
 
-def _dot_op(ws, xs, w_datas, x_datas, w_mask, x_mask, bias) -> str:
-    """The op a dot node records, so that higher-order derivatives know its partners."""
-    with_bias = isinstance(bias, Value)
-    if not (w_mask is None or w_mask) or not (x_mask is None or x_mask):
+def _dot_op(w_children: list[int], x_children: list[int], ws: list, xs: list, bias) -> str:
+    """The op a dot node with numbers in it records, so higher-order derivatives know its partners."""
+    if not w_children or not x_children:
         return "dot"  # Values on one side only: every local gradient is a constant
-    n = len(ws)
-    w_is = [True] * n if w_mask is None else w_mask
-    x_is = [True] * n if x_mask is None else x_mask
-    w_index = {i: k for k, i in enumerate(i for i in range(n) if w_is[i])}
-    x_index = {i: len(w_index) + k for k, i in enumerate(i for i in range(n) if x_is[i])}
-    partners = [x_index[i] if x_is[i] else x_datas[i] for i in w_index]
-    partners += [w_index[i] if w_is[i] else w_datas[i] for i in x_index]
-    return ops.partner_dot((*partners, 1.0) if with_bias else tuple(partners))
-
-
-def _split(items: list) -> tuple[list[float], list[bool] | None]:
-    """The numbers behind `items` (Values and numbers), and a mask of which items are Values.
-
-    The mask is None when all are Values and empty when none is: the two
-    common cases, each a single pass at C speed.
-    """
-    datas = [item.data for item in items if item.__class__ is Value]
-    if len(datas) == len(items):
-        return datas, None
-    if not datas and list(map(type, items)).count(float) == len(items):
-        return items, []
-    mask = [isinstance(item, Value) for item in items]
-    return [_data(item) for item in items], (mask if any(mask) else [])
+    if len(w_children) == len(ws) and len(x_children) == len(xs):
+        return ops.paired_dot(len(ws), isinstance(bias, Value))
+    child_index = {("w", i): k for k, i in enumerate(w_children)}
+    child_index.update({("x", i): len(w_children) + k for k, i in enumerate(x_children)})
+    partners = [child_index.get(("x", i), _data(xs[i])) for i in w_children]
+    partners += [child_index.get(("w", i), _data(ws[i])) for i in x_children]
+    return ops.partner_dot((*partners, 1.0) if isinstance(bias, Value) else tuple(partners))
 
 
 def maximum(a: Value | Number, b: Value | Number) -> Value:
