@@ -384,7 +384,7 @@ class Value:
             edges[2 * n :: 2] = xs
             edges[2 * n + 1 :: 2] = w_datas
             op = ops.paired_dot(n, isinstance(bias, Value))
-        elif len(w_datas) == n and not x_datas:
+        elif len(w_datas) == n and not x_datas and n:
             # Values times numbers (an input layer): the numbers are the local gradients.
             x_datas = [x if x.__class__ is float else _as_float(x) for x in xs]
             edges = [None] * (2 * n)

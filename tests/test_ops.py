@@ -151,6 +151,18 @@ def test_fused_nodes_are_one_node_with_one_local_per_child():
     assert Value.sum([]).data == 0.0 and Value.sum([]).is_leaf()
     numbers_only = Value.dot([1, 2], [3, 4])
     assert numbers_only.data == 11.0 and numbers_only.is_leaf()
+    empty = Value.dot([], [])
+    assert empty.data == 0.0 and empty.is_leaf() and empty.op == ""
+
+
+def test_dot_children_are_the_values_among_ws_then_xs_then_the_bias():
+    w, x, b = Value(2.0), Value(3.0), Value(0.5)
+    input_layer = Value.dot([w, x], [4, 5.0], bias=b)  # Values times numbers
+    assert input_layer.children == (w, x, b) and input_layer.locals == (4.0, 5.0, 1.0)
+    assert input_layer.data == 2 * 4 + 3 * 5 + 0.5
+    hidden = Value.dot([w, b], [x, w], bias=1.0)  # Values on both sides, a number bias
+    assert hidden.children == (w, b, x, w) and hidden.locals == (3.0, 2.0, 2.0, 0.5)
+    assert hidden.data == 2 * 3 + 0.5 * 2 + 1.0
 
 
 def test_a_value_used_twice_appears_twice_among_children():
