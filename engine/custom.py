@@ -43,6 +43,7 @@ def defop(name: str, forward: Callable[..., float], derivative: Callable[..., ob
         edges = tuple(item for pair in zip(inputs, map(float, locals_)) for item in pair)
         return Value(out, "", edges, op)
 
+    op.replay = apply  # engine.stage re-runs the op through it
     apply.__name__ = name
     apply.__doc__ = f"The op {name!r}, made with engine.defop."
     return apply

@@ -196,19 +196,23 @@ class Value:
         """a + b; d/da = 1, d/db = 1: the add gate hands its gradient on unchanged."""
         if isinstance(other, Value):
             return Value(self.data + other.data, "", (self, 1.0, other, 1.0), "+")
-        return Value(self.data + _as_float(other), "", (self, 1.0), "+")
+        number = _as_float(other)
+        return Value(self.data + number, "", (self, 1.0), ops.with_constants("+", number))
 
     def __radd__(self, other: Number) -> Value:
-        return Value(_as_float(other) + self.data, "", (self, 1.0), "+")
+        number = _as_float(other)
+        return Value(number + self.data, "", (self, 1.0), ops.with_constants("+", number))
 
     def __sub__(self, other: Value | Number) -> Value:
         """a - b; d/da = 1, d/db = -1."""
         if isinstance(other, Value):
             return Value(self.data - other.data, "", (self, 1.0, other, -1.0), "-")
-        return Value(self.data - _as_float(other), "", (self, 1.0), "-")
+        number = _as_float(other)
+        return Value(self.data - number, "", (self, 1.0), ops.with_constants("-", number))
 
     def __rsub__(self, other: Number) -> Value:
-        return Value(_as_float(other) - self.data, "", (self, -1.0), "-")
+        number = _as_float(other)  # number - a: d/da = -1
+        return Value(number - self.data, "", (self, -1.0), ops.with_constants("-", number))
 
     def __mul__(self, other: Value | Number) -> Value:
         """a * b; d/da = b, d/db = a: the mul gate swaps its inputs (ops.MUL)."""
@@ -231,14 +235,15 @@ class Value:
         if isinstance(other, Value):
             local_a, local_b = ops.DIV.rule(a, b, out)
             return Value(out, "", (self, local_a, other, local_b), ops.DIV)
-        return Value(out, "", (self, 1.0 / b), "/")
+        return Value(out, "", (self, 1.0 / b), ops.with_constants("/", b))
 
     def __rtruediv__(self, other: Number) -> Value:
         a, b = _as_float(other), self.data
         if b == 0.0:
             raise ZeroDivisionError(f"div({a!r}, {b!r}): division by zero")
         out = a / b
-        return Value(out, "", (self, *ops.RDIV.rule(b, out)), ops.RDIV)
+        op = ops.divided(a)
+        return Value(out, "", (self, *op.rule(b, out)), op)
 
     def __pow__(self, other: Value | Number) -> Value:
         """a ** b; d/da = b * a**(b-1), d/db = a**b * log(a) (b a Value).
@@ -315,11 +320,11 @@ class Value:
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """a where a > 0, else slope * a; d/da = 1 where a > 0, else slope."""
-        x = self.data
+        x, slope = self.data, _as_float(slope)
+        op = ops.with_constants("leaky_relu", slope)
         if x > 0:
-            return Value(x, "", (self, 1.0), "leaky_relu")
-        slope = _as_float(slope)
-        return Value(slope * x, "", (self, slope), "leaky_relu")
+            return Value(x, "", (self, 1.0), op)
+        return Value(slope * x, "", (self, slope), op)
 
     def sin(self) -> Value:
         """sin(a); d/da = cos(a)."""
@@ -343,7 +348,7 @@ class Value:
         if lo > hi:
             raise ValueError(f"clip({x!r}, {lo!r}, {hi!r}): the lower bound is above the upper")
         out = lo if x < lo else (hi if x > hi else x)
-        return Value(out, "", (self, 1.0 if lo <= x <= hi else 0.0), "clip")
+        return Value(out, "", (self, 1.0 if lo <= x <= hi else 0.0), ops.with_constants("clip", lo, hi))
 
     # ------------------------------------------------------ fused n-ary nodes
 
@@ -355,10 +360,13 @@ class Value:
         """
         values = values if type(values) is list else list(values)
         nodes = [value for value in values if isinstance(value, Value)]
-        total = sum([node.data for node in nodes]) if len(nodes) == len(values) else sum(map(_data, values))
         edges = [1.0] * (2 * len(nodes))  # (child, 1.0, child, 1.0, ...)
         edges[0::2] = nodes
-        return Value(total, "", tuple(edges), "sum" if nodes else "")
+        if len(nodes) == len(values):
+            return Value(sum([node.data for node in nodes]), "", tuple(edges), "sum" if nodes else "")
+        total = sum(map(_data, values))
+        numbers = sum([_as_float(value) for value in values if not isinstance(value, Value)])
+        return Value(total, "", tuple(edges), ops.with_constants("sum", numbers) if nodes else "")
 
     @staticmethod
     def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number], bias: Value | Number | None = None) -> Value:
@@ -383,14 +391,14 @@ class Value:
             edges[1 : 2 * n : 2] = x_datas
             edges[2 * n :: 2] = xs
             edges[2 * n + 1 :: 2] = w_datas
-            op = ops.paired_dot(n, isinstance(bias, Value))
+            op = ops.paired_dot(n, isinstance(bias, Value), _bias_number(bias))
         elif len(w_datas) == n and not x_datas and n:
             # Values times numbers (an input layer): the numbers are the local gradients.
             x_datas = [x if x.__class__ is float else _as_float(x) for x in xs]
             edges = [None] * (2 * n)
             edges[0::2] = ws
             edges[1::2] = x_datas
-            op = "dot"
+            op = ops.with_constants("dot", _bias_number(bias))
         else:
             return _dot_with_numbers(ws, xs, bias)
         data = sum(map(mul, w_datas, x_datas))
@@ -399,6 +407,11 @@ class Value:
             if isinstance(bias, Value):
                 edges += (bias, 1.0)  # d/dbias = 1
         return Value(data, "", tuple(edges), op)
+
+
+def _bias_number(bias: Value | Number | None) -> float:
+    """A number bias as a float; 0.0 for a Value bias (a child) or none."""
+    return 0.0 if bias is None or isinstance(bias, Value) else _as_float(bias)
 
 
 def _dot_with_numbers(ws: list, xs: list, bias: Value | Number | None) -> Value:
@@ -416,24 +429,32 @@ def _dot_with_numbers(ws: list, xs: list, bias: Value | Number | None) -> Value:
         data += _data(bias)
         if isinstance(bias, Value):
             edges += (bias, 1.0)
-    return Value(data, "", tuple(edges), _dot_op(w_children, x_children, ws, xs, bias) if edges else "")
+    if not edges:
+        return Value(data)
+    numbers = [w * x for w, x, w_is, x_is in zip(w_datas, x_datas, _is_value(ws), _is_value(xs)) if not (w_is or x_is)]
+    constant = sum(numbers) + _bias_number(bias)  # what the numbers add up to, for engine.stage
+    return Value(data, "", tuple(edges), _dot_op(w_children, x_children, ws, xs, bias, constant))
+
+
+def _is_value(items: list) -> list[bool]:
+    return [isinstance(item, Value) for item in items]
 
 
 def _data(x: Value | Number) -> float:
     return x.data if isinstance(x, Value) else _as_float(x)
 
 
-def _dot_op(w_children: list[int], x_children: list[int], ws: list, xs: list, bias) -> str:
+def _dot_op(w_children: list[int], x_children: list[int], ws: list, xs: list, bias, constant: float) -> str:
     """The op a dot node with numbers in it records, so higher-order derivatives know its partners."""
     if not w_children or not x_children:
-        return "dot"  # Values on one side only: every local gradient is a constant
+        return ops.with_constants("dot", constant)  # Values on one side only: every local is a constant
     if len(w_children) == len(ws) and len(x_children) == len(xs):
-        return ops.paired_dot(len(ws), isinstance(bias, Value))
+        return ops.paired_dot(len(ws), isinstance(bias, Value), constant)
     child_index = {("w", i): k for k, i in enumerate(w_children)}
     child_index.update({("x", i): len(w_children) + k for k, i in enumerate(x_children)})
     partners = [child_index.get(("x", i), _data(xs[i])) for i in w_children]
     partners += [child_index.get(("w", i), _data(ws[i])) for i in x_children]
-    return ops.partner_dot((*partners, 1.0) if isinstance(bias, Value) else tuple(partners))
+    return ops.partner_dot((*partners, 1.0) if isinstance(bias, Value) else tuple(partners), constant)
 
 
 def maximum(a: Value | Number, b: Value | Number) -> Value:
@@ -461,6 +482,8 @@ def _select(a: Value | Number, b: Value | Number, op: str) -> Value:
         edges += (a, local_a)
     if isinstance(b, Value):
         edges += (b, 1.0 - local_a)
+    if len(edges) == 2:  # one Value and a number: keep the number
+        return Value(out, "", edges, ops.with_constants(op, x if edges[0] is b else y))
     return Value(out, "", edges, op if edges else "")
 
 
