@@ -73,6 +73,7 @@ def divided(numerator: float) -> Op:
     op.replay = "__rtruediv__"
     return op
 
+
 EXP = Op("exp", lambda x, out: (out,))
 LOG = Op("log", lambda x, out: (1 / x,))
 SQRT = Op("sqrt", lambda x, out: (0.5 / out if float(out) else math.inf,))

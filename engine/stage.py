@@ -47,7 +47,8 @@ from .value import Value, maximum, minimum, topological_order
 __all__ = ["Staged", "StageError", "stage"]
 
 
-_RESERVED = re.compile(r"^(d.*|[vxl]\d+|seed|leaf_datas|isfinite|float|True|_.*)$")
+_RESERVED = re.compile(r"^(d.*|[vxl]\d+(_\d+)?|seed|leaf_datas|isfinite|float|True|_.*)$")
+_TERMS_PER_LINE = 100  # a long sum is split over several lines: the compiler recurses on a + b + ...
 
 
 class StageError(ValueError):
@@ -169,14 +170,15 @@ class _Writer:
         elif op == "neg":
             expression = f"-{children[0]}"
         elif op == "sum":
-            expression = " + ".join(children) + (f" + {self.constant(constants[0])}" if constants else "")
+            expression = self.sum(name, children + ([self.constant(constants[0])] if constants else []))
         elif op == "*" and len(children) == 2:
             expression = f"{children[0]} * {children[1]}"
             stored, finite_unless = (children[1], children[0]), name  # the mul gate swaps
         elif op == "*":
             expression = f"{children[0]} * {self.constant(stored[0])}"
         elif op == "dot":
-            expression, stored = self.dot(node, children, stored, constants)
+            terms, stored = self.dot(node, children, stored, constants)
+            expression = self.sum(name, terms)
             if any(isinstance(local, str) for local in stored):
                 finite_unless = name  # a non-finite partner makes the sum non-finite too
         elif op == "relu":
@@ -203,7 +205,7 @@ class _Writer:
         self.forward.append(f"    {', '.join((self.name[node], *locals_))} = _replay({arguments})")
         self.edges(node, locals_, finite_unless=" + ".join(locals_))
 
-    def dot(self, node: Value, children: list[str], stored: tuple, constants: tuple) -> tuple[str, tuple]:
+    def dot(self, node: Value, children: list[str], stored: tuple, constants: tuple) -> tuple[list[str], tuple]:
         """w0 * x0 + w1 * x1 + ... from the op's partners; the locals are the partners."""
         partners = getattr(node.op, "partners", None)
         if partners is None:  # Values on one side only: the stored locals are the constant partners
@@ -220,7 +222,14 @@ class _Writer:
         number = constants[0] if constants else 0.0
         if number or not terms:
             terms.append(self.constant(number))
-        return " + ".join(terms), tuple(locals_)
+        return terms, tuple(locals_)
+
+    def sum(self, name: str, terms: list[str]) -> str:
+        """t0 + t1 + ..., added left to right; the first lines of a long one are written out here."""
+        while len(terms) > _TERMS_PER_LINE:
+            self.forward.append(f"    {name} = {' + '.join(terms[:_TERMS_PER_LINE])}")
+            terms = [name, *terms[_TERMS_PER_LINE:]]
+        return " + ".join(terms)
 
     def edges(self, node: Value, locals_: tuple, finite_unless: str | None) -> None:
         """The backward lines of a node: ``child_grad += local * grad`` for each edge.
