@@ -20,6 +20,7 @@ from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_
 from .grad_mode import enable_grad, is_recording, no_grad
 from .ops import Op
 from .scope import current_scope, scope
+from .stage import Staged, StageError, stage
 from .value import Value, maximum, minimum, topological_order
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "DotNotFound",
     "GradcheckError",
     "Op",
+    "StageError",
+    "Staged",
     "Value",
     "analytic_grad",
     "blocked",
@@ -54,6 +57,7 @@ __all__ = [
     "scope",
     "silu",
     "softplus",
+    "stage",
     "swish",
     "topological_order",
     "value_and_grad",

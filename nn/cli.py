@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="seed for the data and the weights")
     train.add_argument("--out", type=Path, default=Path("out"), help="folder for the outputs")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument(
+        "--staged", action="store_true", help="build the graph once and train with its written-out code (faster)"
+    )
     return parser
 
 
@@ -89,6 +92,7 @@ def train(args: argparse.Namespace) -> int:
         l2_weight=args.l2,
         schedule=schedule,
         progress=not args.no_progress,
+        staged=args.staged,
     )
     print(f"final loss {history.loss[-1]:.4f}, training accuracy {history.accuracy[-1]:.1%}")
 

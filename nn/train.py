@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from engine import Value, no_grad
+from engine import Value, no_grad, stage
 
 from .losses import l2
 from .module import Module
@@ -63,6 +63,7 @@ def fit(
     progress: bool = True,
     callback: Callable[[int, Value], None] | None = None,
     rng=None,
+    staged: bool = False,
 ) -> History:
     """Train `model` for `steps` full-batch (or minibatch) steps; return the History.
 
@@ -70,6 +71,12 @@ def fit(
     zero_grad, backward, `schedule.step()` if given, `optimizer.step()`. The
     progress bar (tqdm) shows the loss and the accuracy. `callback(k, loss)` runs
     after backward, before the update: a place to record gradients.
+
+    ``staged=True`` builds the graph once and trains with its written-out code
+    (`engine.stage`): the same numbers, many times faster. It needs full
+    batches (the inputs are baked into the code) and a loss without Python
+    branches on ``.data``; in `callback` the parameters' grads and the loss's
+    data are current, the other nodes' are those of the first step.
     """
     import random
 
@@ -85,19 +92,29 @@ def fit(
 
         bar = tqdm(total=steps, desc="training", unit="step")
     sampler = rng if rng is not None else random.Random(0)
+    full_batch = batch_size is None or batch_size >= len(X)
+    if staged and not full_batch:
+        raise ValueError(f"fit: staged=True needs full batches (batch_size={batch_size!r} < {len(X)} samples)")
+    run = None
     try:
         for k in range(steps):
-            if batch_size is None or batch_size >= len(X):
+            if full_batch:
                 Xb, yb = X, y
             else:
                 chosen = sampler.sample(range(len(X)), batch_size)
                 Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
-            scores = [model(x) for x in Xb]
-            total = loss(scores, yb)
-            if l2_weight:
-                total = total + l2_weight * l2(params)
+            if run is None:
+                scores = [model(x) for x in Xb]
+                total = loss(scores, yb)
+                if l2_weight:
+                    total = total + l2_weight * l2(params)
+                if staged:  # the graph is built once; every step re-runs its code
+                    run = stage(total, watch=[v for out in scores for v in (out if isinstance(out, list) else [out])])
             optimizer.zero_grad()
-            total.backward()
+            if run is not None:
+                run()
+            else:
+                total.backward()
             if callback is not None:
                 callback(k, total)
             if schedule is not None:
