@@ -1,37 +1,40 @@
 """Staged computation: a graph's forward and backward pass written out as Python code.
 
-`stage(root)` walks a graph once and emits one straight-line Python function
-with a line per node for the forward pass, then a line per edge for the
-backward pass, in reverse order, exactly as the CS231n notes write backprop by
-hand::
+`stage(root)` walks a graph once and emits one straight-line Python function:
+a line per node for the forward pass, children first, then a line per edge
+for the backward pass in reverse order, as the CS231n notes write backprop by
+hand. For ``f = (x + y) * z`` with labels x, y, z, q (for x + y) and f::
 
-    >>> x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    >>> f = (x + y) * z
-    >>> print(stage(f).source)        # doctest: +SKIP
-    def forward_backward(leaf_datas, seed):
-        x, y, z = leaf_datas
-        # forward
-        v3 = x + y                    # +
-        v4 = v3 * z                   # *
-        ...
+    q = x + y
+    f = q * z
+    ...
+    if df or not isfinite(f):
+        dq += z * df      # the mul gate swaps its inputs
+        dz += q * df
+    if dq:
+        dx += dq          # the add gate hands its gradient on
+        dy += dq
 
 Calling the staged function re-runs that code on the leaves' current ``data``:
 it returns the root's new value and adds the gradients to the leaves' ``grad``
-(leaves accumulate, as with `Value.backward`). No nodes are made, no graph is
-sorted: for a training loop whose graph keeps its shape from step to step
-(same data, same model) that is many times faster than building the graph
-again. The nodes of the original graph are left as they were.
+(leaves accumulate, as with `Value.backward`). No node is made and nothing is
+sorted, so a training loop whose graph keeps its shape from step to step (the
+same data, the same model) runs many times faster than building the graph
+again. The numbers are those of `Value.backward`, bit for bit: the same
+operations in the same order, and the same skip of a node whose gradient is
+exactly 0 (unless one of its locals is not finite).
 
-What staging records is one trace: the ops that ran, with the numbers they were
-made with. Python ``if`` statements on ``.data`` (a branch in your code, not in
-an op) are frozen at the branch taken when the graph was built; the kinks
-inside ops (relu, abs, ...) are re-evaluated on every call.
+What staging records is one trace: the ops that ran, with the numbers they
+were made with (ops keep them in ``op.constants``). A Python ``if`` on
+``.data`` in your code is frozen at the branch it took when the graph was
+built; the kinks inside ops (relu, abs, clip, ...) are re-evaluated on every
+call.
 
-Staged ops: + - * (with Values or numbers), neg, sum, dot, relu, and the
-one-input functions (exp, log, sqrt, tanh, sigmoid, sin, cos, abs, and a Value
-to a number's power), which call the engine's own op on a throwaway leaf, so
-their domain errors and local derivatives are the engine's. Any other op
-raises `StageError` naming it.
++, -, *, / by a number, neg, sum, dot and relu are written inline. The other
+ops (exp, log, tanh, pow, maximum, clip, ops made with `defop`, ...) are
+re-run by the engine's own op on a throwaway leaf, so their domain errors and
+local gradients are the engine's. An op without a way to replay it raises
+`StageError`.
 """
 
 from __future__ import annotations
