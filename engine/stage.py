@@ -43,6 +43,7 @@ import keyword
 import math
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from .grad_mode import _mode_set
 from .value import Value, maximum, minimum, topological_order
@@ -50,7 +51,8 @@ from .value import Value, maximum, minimum, topological_order
 __all__ = ["Staged", "StageError", "stage"]
 
 
-_RESERVED = re.compile(r"^(d.*|[vxl]\d+(_\d+)?|seed|leaf_datas|isfinite|float|True|_.*)$")
+# Names a label may not take: the generated ones (v3, dx0, ...) and those the code uses.
+_RESERVED = re.compile(r"^(d*[vx]\d+|seed|leaf_datas|isfinite|float|True|_.*)$")
 _TERMS_PER_LINE = 100  # a long sum is split over several lines: the compiler recurses on a + b + ...
 
 
@@ -99,28 +101,34 @@ class _Writer:
         self.order = list(reversed(topological_order(root)))  # children first
         self.leaves = _leaves(self.order) if self.order else [root]
         self.name: dict[Value, str] = {}
+        self.used: set[str] = set()  # every variable name in the code: values, gradients, locals
         for k, leaf in enumerate(self.leaves):
             self.name[leaf] = self.label_or(leaf, f"x{k}")
         for k, node in enumerate(self.order):
             self.name[node] = self.label_or(node, f"v{k}")
-        self.constants: dict[str, object] = {"_replay": _replay, "isfinite": math.isfinite}
-        self.functions: dict[Callable, str] = {}
+        self.constants: dict[str, object] = {"isfinite": math.isfinite}
+        self.functions: dict[tuple[Callable, int], str] = {}
         self.forward: list[str] = []
         self.backward: list[str] = []
 
     def label_or(self, node: Value, generated: str) -> str:
-        """The node's label as its variable name where that is a fresh identifier, else `generated`."""
+        """The node's label as its variable name where that is a fresh identifier, else `generated`.
+
+        Its gradient is then d and the name (dx for x), so both must be free.
+        """
         label = node.label
-        taken = self.name.values()
         if (
             label.isidentifier()
             and not keyword.iskeyword(label)
             and not _RESERVED.match(label)
-            and label not in taken
-            and f"d{label}" not in taken
+            and label not in self.used
+            and f"d{label}" not in self.used
         ):
-            return label
-        return generated
+            name = label
+        else:
+            name = generated
+        self.used.update((name, f"d{name}"))
+        return name
 
     def constant(self, number: float) -> str:
         """A number as source text: repr round-trips a float exactly."""
@@ -200,13 +208,24 @@ class _Writer:
     def replayed(self, node: Value, children: list[str], constants: tuple) -> None:
         """A node whose op is re-run by the engine itself: its domain errors and locals are the engine's."""
         function = _replayer(node.op)
-        if function not in self.functions:
-            self.functions[function] = f"_{getattr(function, '__name__', 'op').strip('_')}_{len(self.functions)}"
-        self.constants[self.functions[function]] = function
-        locals_ = tuple(f"l{len(self.forward)}_{k}" for k in range(len(children)))
-        arguments = ", ".join([self.functions[function], str(len(children)), *children, *map(self.constant, constants)])
-        self.forward.append(f"    {', '.join((self.name[node], *locals_))} = _replay({arguments})")
-        self.edges(node, locals_, finite_unless=" + ".join(locals_))
+        key = (function, len(children))
+        if key not in self.functions:  # _sigmoid(x) returns sigmoid(x) and its local gradient
+            name = "_" + getattr(function, "__name__", "op").strip("_")
+            while name in self.functions.values():
+                name += "_"
+            self.functions[key] = name
+            self.constants[name] = partial(_replay, function, len(children))
+        name = self.name[node]
+        locals_ = []
+        for child in children:  # d(node)/d(child): df_dx for node f and child x
+            local = f"d{name}_d{child}"
+            while local in self.used:
+                local += "_"
+            self.used.add(local)
+            locals_.append(local)
+        arguments = ", ".join([*children, *map(self.constant, constants)])
+        self.forward.append(f"    {', '.join((name, *locals_))} = {self.functions[key]}({arguments})")
+        self.edges(node, tuple(locals_), finite_unless=" + ".join(locals_))
 
     def dot(self, node: Value, children: list[str], stored: tuple, constants: tuple) -> tuple[list[str], tuple]:
         """w0 * x0 + w1 * x1 + ... from the op's partners; the locals are the partners."""
