@@ -22,7 +22,9 @@ sorted, so a training loop whose graph keeps its shape from step to step (the
 same data, the same model) runs many times faster than building the graph
 again. The numbers are those of `Value.backward`, bit for bit: the same
 operations in the same order, and the same skip of a node whose gradient is
-exactly 0 (unless one of its locals is not finite).
+exactly 0 (unless one of its locals is not finite). The one exception: the
+numbers in a `Value.sum`, or the number-times-number pairs of a `Value.dot`,
+are added up first (``op.constants``), so that sum may round differently.
 
 What staging records is one trace: the ops that ran, with the numbers they
 were made with (ops keep them in ``op.constants``). A Python ``if`` on

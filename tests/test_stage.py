@@ -210,3 +210,11 @@ def test_staging_is_deterministic():
     xs = [Value(rng.uniform(-1, 1)) for _ in range(5)]
     out = Value.dot(xs, xs[::-1]).relu() + xs[0].sigmoid()
     assert stage(out).source == stage(out).source
+
+
+def test_numbers_in_a_sum_are_added_first_the_one_rounding_difference():
+    a, b = Value(0.1), Value(0.2)
+    out = Value.sum([a, 1e16, b]) + Value.dot([2.0, a], [3.0, b])
+    staged = stage(out)
+    assert staged() == pytest.approx(out.data, rel=1e-15)
+    assert (a.grad, b.grad) == (1.0 + 0.2, 1.0 + 0.1)
