@@ -383,7 +383,8 @@ class Value:
             raise ValueError(f"dot: {n} weights but {len(xs)} inputs; they must pair up")
         w_datas = [w.data for w in ws if w.__class__ is Value]
         x_datas = [x.data for x in xs if x.__class__ is Value]
-        if len(w_datas) == n and len(x_datas) == n and n:
+        paired = len(w_datas) == n and len(x_datas) == n and n
+        if paired:
             # Values on both sides (a hidden layer): each child's local gradient is
             # its partner's number. edges = (w0, x0, w1, x1, ..., x0, w0, x1, w1, ...).
             edges = [None] * (4 * n)
@@ -391,27 +392,24 @@ class Value:
             edges[1 : 2 * n : 2] = x_datas
             edges[2 * n :: 2] = xs
             edges[2 * n + 1 :: 2] = w_datas
-            op = ops.paired_dot(n, isinstance(bias, Value), _bias_number(bias))
         elif len(w_datas) == n and not x_datas and n:
             # Values times numbers (an input layer): the numbers are the local gradients.
             x_datas = [x if x.__class__ is float else _as_float(x) for x in xs]
             edges = [None] * (2 * n)
             edges[0::2] = ws
             edges[1::2] = x_datas
-            op = ops.with_constants("dot", _bias_number(bias))
         else:
             return _dot_with_numbers(ws, xs, bias)
         data = sum(map(mul, w_datas, x_datas))
-        if bias is not None:
-            data += _data(bias)  # a Value or a number; anything else raises here, before a node is made
-            if isinstance(bias, Value):
-                edges += (bias, 1.0)  # d/dbias = 1
+        number = 0.0  # a number bias, kept by the op for engine.stage
+        if isinstance(bias, Value):
+            data += bias.data
+            edges += (bias, 1.0)  # d/dbias = 1
+        elif bias is not None:
+            number = _as_float(bias)  # anything else raises here, before a node is made
+            data += number
+        op = ops.paired_dot(n, isinstance(bias, Value), number) if paired else ops.with_constants("dot", number)
         return Value(data, "", tuple(edges), op)
-
-
-def _bias_number(bias: Value | Number | None) -> float:
-    """A number bias as a float; 0.0 for a Value bias (a child) or none."""
-    return 0.0 if bias is None or isinstance(bias, Value) else _as_float(bias)
 
 
 def _dot_with_numbers(ws: list, xs: list, bias: Value | Number | None) -> Value:
@@ -425,19 +423,21 @@ def _dot_with_numbers(ws: list, xs: list, bias: Value | Number | None) -> Value:
         edges += (ws[i], x_datas[i])
     for i in x_children:
         edges += (xs[i], w_datas[i])
-    if bias is not None:
-        data += _data(bias)
-        if isinstance(bias, Value):
-            edges += (bias, 1.0)
+    # What the numbers add up to (number-times-number pairs, a number bias), for engine.stage.
+    constant = sum(
+        w_data * x_data
+        for w, x, w_data, x_data in zip(ws, xs, w_datas, x_datas)
+        if not isinstance(w, Value) and not isinstance(x, Value)
+    )
+    if isinstance(bias, Value):
+        data += bias.data
+        edges += (bias, 1.0)
+    elif bias is not None:
+        data += _as_float(bias)
+        constant += _as_float(bias)
     if not edges:
         return Value(data)
-    numbers = [w * x for w, x, w_is, x_is in zip(w_datas, x_datas, _is_value(ws), _is_value(xs)) if not (w_is or x_is)]
-    constant = sum(numbers) + _bias_number(bias)  # what the numbers add up to, for engine.stage
-    return Value(data, "", tuple(edges), _dot_op(w_children, x_children, ws, xs, bias, constant))
-
-
-def _is_value(items: list) -> list[bool]:
-    return [isinstance(item, Value) for item in items]
+    return Value(data, "", tuple(edges), _dot_op(w_children, x_children, ws, xs, bias, float(constant)))
 
 
 def _data(x: Value | Number) -> float:
