@@ -62,19 +62,29 @@ class StageError(ValueError):
     """The graph has an op `stage` cannot write out."""
 
 
+# The engine functions that make the nodes of these ops, for the ops that do not say (op.replay).
+_REPLAYERS: dict[str, Callable[..., Value]] = {
+    "exp": Value.exp,
+    "log": Value.log,
+    "sqrt": Value.sqrt,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "sin": Value.sin,
+    "cos": Value.cos,
+    "abs": Value.__abs__,
+    "leaky_relu": Value.leaky_relu,
+    "clip": Value.clip,
+    "maximum": maximum,
+    "minimum": minimum,
+}
+
+
 def _replayer(op: str) -> Callable[..., Value] | None:
     """The engine function that makes a node of this op, to be re-run on fresh leaves."""
     replay = getattr(op, "replay", None)
     if isinstance(replay, str):
         return getattr(Value, replay)
-    if replay is not None:
-        return replay
-    if op in ("maximum", "minimum"):
-        return maximum if op == "maximum" else minimum
-    return getattr(Value, "__abs__" if op == "abs" else op, None) if op in _METHODS else None
-
-
-_METHODS = {"exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "abs", "leaky_relu", "clip"}
+    return replay if replay is not None else _REPLAYERS.get(op)
 
 
 def _replay(function: Callable[..., Value], children: int, *args: float) -> tuple[float, ...]:
@@ -108,7 +118,7 @@ class _Writer:
             self.name[leaf] = self.label_or(leaf, f"x{k}")
         for k, node in enumerate(self.order):
             self.name[node] = self.label_or(node, f"v{k}")
-        self.constants: dict[str, object] = {"isfinite": math.isfinite}
+        self.namespace: dict[str, object] = {"isfinite": math.isfinite}  # what the code can call
         self.functions: dict[tuple[Callable, int], str] = {}
         self.forward: list[str] = []
         self.backward: list[str] = []
@@ -216,7 +226,7 @@ class _Writer:
             while name in self.functions.values():
                 name += "_"
             self.functions[key] = name
-            self.constants[name] = partial(_replay, function, len(children))
+            self.namespace[name] = partial(_replay, function, len(children))
         name = self.name[node]
         locals_ = []
         for child in children:  # d(node)/d(child): df_dx for node f and child x
@@ -304,7 +314,7 @@ class Staged:
         self.leaves: list[Value] = writer.leaves
         self.watched: list[Value] = watched
         self.nodes: int = len(writer.order)
-        namespace = dict(writer.constants)
+        namespace = dict(writer.namespace)
         exec(compile(self.source, "<staged graph>", "exec"), namespace)
         self._function = namespace["forward_backward"]
 
