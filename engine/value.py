@@ -408,8 +408,14 @@ class Value:
         elif bias is not None:
             number = _as_float(bias)  # anything else raises here, before a node is made
             data += number
-        op = ops.paired_dot(n, isinstance(bias, Value), number) if paired else ops.with_constants("dot", number)
+        if paired:
+            op = ops.paired_dot(n, isinstance(bias, Value), number)
+        else:
+            op = _DOT if number == 0.0 else ops.with_constants("dot", number)
         return Value(data, "", tuple(edges), op)
+
+
+_DOT = ops.with_constants("dot", 0.0)  # the op of a dot with Values on one side, and no number to add
 
 
 def _dot_with_numbers(ws: list, xs: list, bias: Value | Number | None) -> Value:
