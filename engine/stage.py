@@ -177,6 +177,7 @@ class _Writer:
         children = [self.name[c] for c in edges[0::2]]
         stored = edges[1::2]
         constants = getattr(op, "constants", ())
+        replayer = _replayer(op)
         finite_unless = None  # an expression that is finite whenever every local gradient is
         if op == "+" and len(children) == 2:
             expression = f"{children[0]} + {children[1]}"
@@ -207,19 +208,18 @@ class _Writer:
         elif op == "relu":
             expression = f"{children[0]} if {children[0]} > 0.0 else 0.0"
             stored = (f"(1.0 if {children[0]} > 0.0 else 0.0)",)
-        elif op == "/" and len(children) == 1 and constants and _replayer(op) is None:
+        elif op == "/" and len(children) == 1 and constants and replayer is None:
             expression = f"{children[0]} / {self.constant(constants[0])}"  # a Value over a number
-        elif _replayer(op) is not None:
-            self.replayed(node, children, constants)
+        elif replayer is not None:
+            self.replayed(node, replayer, children, constants)
             return
         else:
             raise StageError(f"stage: the op {str(op)!r} with {len(children)} children cannot be staged yet")
         self.forward.append(f"    {name} = {expression}")
         self.edges(node, stored, finite_unless)
 
-    def replayed(self, node: Value, children: list[str], constants: tuple) -> None:
+    def replayed(self, node: Value, function: Callable[..., Value], children: list[str], constants: tuple) -> None:
         """A node whose op is re-run by the engine itself: its domain errors and locals are the engine's."""
-        function = _replayer(node.op)
         key = (function, len(children))
         if key not in self.functions:  # _sigmoid(x) returns sigmoid(x) and its local gradient
             name = "_" + getattr(function, "__name__", "op").strip("_")
