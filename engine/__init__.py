@@ -7,21 +7,25 @@
     >>> x.grad, y.grad, z.grad
     (-4.0, -4.0, 3.0)
 
+Every op is one entry of the op table, `engine.ops`; `engine.defop` adds one.
 Imports only the standard library (graphviz is imported when you draw).
 """
 
-from . import generic
+from . import generic, ops
 from .anomaly import AnomalyError, detect_anomaly
 from .blocked import Block, blocked
 from .check import GradcheckError, analytic_grad, gradcheck, gradgradcheck, numerical_grad, rel_error
-from .custom import defop, silu, softplus, swish
+from .custom import silu, softplus, swish
 from .draw import DotNotFound, draw_dot
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
 from .grad_mode import enable_grad, is_recording, no_grad
-from .ops import Op
+from .op import Op, defop
 from .scope import current_scope, scope
 from .stage import Staged, StageError, stage
-from .value import Value, maximum, minimum, topological_order
+from .value import Value, topological_order
+
+maximum = ops.maximum
+minimum = ops.minimum
 
 __all__ = [
     "AnomalyError",
@@ -53,6 +57,7 @@ __all__ = [
     "minimum",
     "no_grad",
     "numerical_grad",
+    "ops",
     "rel_error",
     "scope",
     "silu",

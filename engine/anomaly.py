@@ -1,16 +1,17 @@
 """`detect_anomaly()`: find the first nan or inf, the op that made it, and the line that ran it.
 
 Inside the block each new node remembers where it was made (file:line, the
-first frame outside the engine), every op's result is checked in the forward
-pass, and `backward()` checks every gradient as it is accumulated. The first
-nan or inf raises `AnomalyError` naming the op, its inputs and that place.
-Wrap both the forward computation and `backward()` in the block.
+first frame outside the engine), and every value is checked: a leaf made with a
+nan or inf, an op whose result is nan or inf, an op that takes a nan or inf from
+a leaf made outside the block (it may not show in the result: nan ** 0 is 1),
+and in `backward()` every gradient as it is accumulated. The first one raises
+`AnomalyError` naming the op, its inputs and that place. Wrap both the forward
+computation and `backward()` in the block.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,11 +19,17 @@ from contextlib import contextmanager
 from . import grad_mode
 from .value import Value
 
-_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
-
 
 class AnomalyError(FloatingPointError):
     """A nan or inf appeared in a forward value or a gradient."""
+
+
+def _place() -> str:
+    """file:line of the first frame outside the engine."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "engine":
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
 
 
 class AnomalyDetector:
@@ -34,17 +41,24 @@ class AnomalyDetector:
     def place_of(self, node: Value) -> str:
         return self.places.get(node, "an unknown place (made outside detect_anomaly())")
 
+    def check_leaf(self, leaf: Value) -> None:
+        place = self.places[leaf] = _place()
+        if not math.isfinite(leaf.data):
+            raise AnomalyError(f"{_kind(leaf.data)} in a leaf: Value({leaf.data!r}) made at {place}")
+
     def check_forward(self, node: Value) -> None:
-        frame = sys._getframe(2)  # the op's caller (check_forward <- Value.__init__ <- op)
-        while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _ENGINE_DIR:
-            frame = frame.f_back
-        place = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
-        self.places[node] = place
+        place = self.places[node] = _place()
         if not math.isfinite(node.data):
             raise AnomalyError(
                 f"{_kind(node.data)} in the forward pass: {_describe(node)} gave {node.data!r} "
                 f"from inputs {_inputs(node)}, made at {place}{_scope(node)}"
             )
+        for index, child in enumerate(node.children):
+            if child.is_leaf() and not math.isfinite(child.data):
+                raise AnomalyError(
+                    f"{_kind(child.data)} entered through a leaf: input {index} of {_describe(node)} "
+                    f"(inputs {_inputs(node)}, made at {place}{_scope(node)}) is {child!r}"
+                )
 
     def backward(self, root: Value, order: list[Value]) -> None:
         """The ordinary backward loop, checking each gradient as it is accumulated."""
@@ -52,8 +66,7 @@ class AnomalyDetector:
             raise AnomalyError(f"the gradient fed to backward() is {root.grad!r}")
         for node in order:
             grad = node.grad
-            edges = iter(node._edges)
-            for index, (child, local) in enumerate(zip(edges, edges)):
+            for index, (child, local) in enumerate(zip(node.children, node.locals)):
                 child.grad += local * grad
                 if not math.isfinite(child.grad):
                     raise AnomalyError(
@@ -69,7 +82,8 @@ def _kind(x: float) -> str:
 
 
 def _describe(node: Value) -> str:
-    return f"op {node.op!r}" + (f" ({node.label!r})" if node.label else "")
+    name = node.op.name if node.op is not None else "leaf"
+    return f"op {name!r}" + (f" ({node.label!r})" if node.label else "")
 
 
 def _inputs(node: Value) -> str:
@@ -90,5 +104,5 @@ def detect_anomaly() -> Iterator[AnomalyDetector]:
         yield AnomalyDetector()
         return
     detector = AnomalyDetector()
-    with grad_mode._mode_set(detector):
+    with grad_mode.mode_set(detector):
         yield detector

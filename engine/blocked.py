@@ -10,18 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .value import Value, reaching
-
-REASONS = {
-    "relu": "relu was off (input <= 0)",
-    "leaky_relu": "leaky_relu with slope 0",
-    "clip": "clip input outside its range",
-    "maximum": "lost the maximum",
-    "minimum": "lost the minimum",
-    "abs": "abs at exactly 0",
-    "*": "multiplied by 0",
-    "dot": "multiplied by 0",
-}
+from .functional import reaching
+from .op import Op
+from .value import Value
 
 
 @dataclass(frozen=True)
@@ -29,14 +20,14 @@ class Block:
     """One op on a root-to-leaf path whose local gradient toward the leaf is 0 (or tiny)."""
 
     node: Value
-    op: str
+    op: Op
     scope: str
     local: float
     reason: str
 
     def __str__(self) -> str:
         where = f" in {self.scope}" if self.scope else ""
-        return f"{self.op}{where}: {self.reason} (local gradient {self.local:.3g}, output {self.node.data:.4g})"
+        return f"{self.op.name}{where}: {self.reason} (local gradient {self.local:.3g}, output {self.node.data:.4g})"
 
 
 def blocked(root: Value, leaf: Value, saturated_below: float = 1e-3) -> list[Block]:
@@ -56,12 +47,13 @@ def blocked(root: Value, leaf: Value, saturated_below: float = 1e-3) -> list[Blo
         for child, local in zip(node.children, node.locals):
             if child not in reaches:
                 continue
+            op = node.op
             if local == 0.0:
-                reason = REASONS.get(node.op, "local gradient 0")
-            elif node.op in ("sigmoid", "tanh") and abs(local) < saturated_below:
-                reason = f"{node.op} saturated (output {node.data:.4g})"
+                reason = op.zero  # what a 0 means at this op: a relu that was off, a lost max, ...
+            elif op.saturates and abs(local) < saturated_below:
+                reason = f"{op.name} saturated (output {node.data:.4g})"
             else:
                 continue
-            found.append(Block(node, node.op, node.scope, local, reason))
+            found.append(Block(node, op, node.scope, local, reason))
             break  # one entry per op
     return found

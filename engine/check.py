@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .grad_mode import no_grad
-from .value import Number, Value, _data
+from .number import as_real
+from .value import Number, Value
+
+
+def _data(x: Value | Number) -> float:
+    return x.data if isinstance(x, Value) else as_real(x, "an input")
 
 
 class GradcheckError(AssertionError):

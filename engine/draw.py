@@ -125,7 +125,7 @@ class _Painter:
             return self._use("nonfinite")
         if self.computed and abs(node.grad) > self.large_grad:
             return self._use("large")
-        if node.op in ("sigmoid", "tanh") and abs(node.locals[0]) < self.saturated_below:
+        if node.op is not None and node.op.saturates and abs(node.locals[0]) < self.saturated_below:
             return self._use("saturated")
         return None
 
@@ -203,7 +203,7 @@ def draw_dot(
     if max_nodes is not None and len(shown) > max_nodes:
         left_out = shown[max_nodes:]
         shown = shown[:max_nodes]
-        kinds = Counter(node.op or "leaf" for node in left_out)
+        kinds = Counter(node.op.name if node.op is not None else "leaf" for node in left_out)
         summary = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
         notes.append(f"{len(left_out)} more values not drawn ({summary})")
     kept = set(shown)
@@ -239,8 +239,8 @@ def _draw_record(graph, root, shown, kept, ids, painter) -> None:
         colour = painter.node_highlight(node)
         extra = {"style": "filled", "fillcolor": colour} if colour else {}
         graph.node(ids[node], "{ " + " | ".join(parts) + " }", shape="record", **extra)
-        if node.op:
-            graph.node(ids[node] + "op", _escape(node.op), shape="circle", width="0.3")
+        if node.op is not None:
+            graph.node(ids[node] + "op", _escape(node.op.gate(node)), shape="circle", width="0.3")
             graph.edge(ids[node] + "op", ids[node])
             for child, local in zip(node.children, node.locals):
                 if child in kept:
@@ -250,9 +250,6 @@ def _draw_record(graph, root, shown, kept, ids, painter) -> None:
 
 def _blocked_style(blocked: bool) -> dict:
     return {"style": "dashed", "color": HIGHLIGHTS["blocked"][0]} if blocked else {}
-
-
-GATE_SYMBOLS = {"*": "×", "/": "÷", "**": "^", "neg": "−x", "dot": "·", "sum": "Σ", "maximum": "max", "minimum": "min"}
 
 
 def _draw_circuit(graph, root, shown, kept, ids, painter) -> None:
@@ -265,8 +262,8 @@ def _draw_circuit(graph, root, shown, kept, ids, painter) -> None:
     for node in shown:
         colour = painter.node_highlight(node)
         extra = {"style": "filled", "fillcolor": colour} if colour else {}
-        if node.op:
-            graph.node(ids[node], _escape(GATE_SYMBOLS.get(node.op, node.op)), shape="circle", **extra)
+        if node.op is not None:
+            graph.node(ids[node], _escape(node.op.gate(node)), shape="circle", **extra)
         else:
             name = node.label or painter.number(node.data)
             graph.node(ids[node], _escape(name), shape="plaintext", **extra)
@@ -303,7 +300,8 @@ def _draw_collapsed(graph, root, nodes, ids, painter, collapse) -> None:
     group_ids = {group: f"g{i}" for i, group in enumerate(members)}
     for group, inside in members.items():
         leaving = [n for n in inside if n is root or any(owner[p] != group for p in parents.get(n, ()))]
-        name = group if group != ids[inside[0]] else (inside[0].label or inside[0].op or "value")
+        first = inside[0]
+        name = group if group != ids[first] else (first.label or (first.op.name if first.op is not None else "value"))
         shown = [f"out {painter.number(n.data)}, grad {painter.grad(n)}" for n in leaving[:3]]
         if len(leaving) > 3:
             shown.append(f"and {len(leaving) - 3} more outputs")

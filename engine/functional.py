@@ -3,8 +3,8 @@
 They take a function of Values and return a function of numbers (or Values),
 and they touch nobody's ``.grad``: gradients are collected in a dictionary.
 
-Reverse mode with `create_graph`: inside a transform, the local gradients are
-evaluated on Values (`engine.ops`), so the gradient is itself a graph and can be
+Reverse mode with `create_graph`: inside a transform, each op's derivative
+formulas (its entry in `engine.ops`) are evaluated on Values, so the gradient is itself a graph and can be
 differentiated again: ``grad(grad(f))`` is the second derivative, to any order.
 Each transform makes fresh leaves for its inputs, so nested transforms never
 confuse their variables (d/dx [x * d/dy (x + y)] = 1).
@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from numbers import Real
 
 from .grad_mode import enable_grad
-from .ops import local_values
-from .value import Number, Value, reaching, topological_order
+from .number import as_real
+from .value import Number, Value, topological_order
 
 # How many transforms are running around the current call: the outermost one
 # returns plain numbers, nested ones return Values so the outer one can differentiate.
@@ -46,6 +47,16 @@ def _call(f: Callable[..., Value], *args) -> Value:
     return out
 
 
+def reaching(root: Value, targets: set[Value]) -> tuple[list[Value], set[Value]]:
+    """root's non-leaf nodes in topological order, and the nodes with a path to a target."""
+    order = topological_order(root)
+    reaches = set(targets)
+    for node in reversed(order):
+        if any(child in reaches for child in node.children):
+            reaches.add(node)
+    return order, reaches
+
+
 def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> list:
     """d root / d w for each w in `wrt`, without touching any ``.grad``.
 
@@ -60,7 +71,7 @@ def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> 
         if node not in grads or node not in reaches:
             continue
         g = grads[node]
-        locals_ = local_values(node) if create_graph else node.locals
+        locals_ = node.op.value_locals(node) if create_graph else node.locals
         for child, local in zip(node.children, locals_):
             if child in reaches:
                 contribution = local * g
@@ -79,7 +90,7 @@ def _argnums(argnums, n: int) -> tuple[int, ...]:
 def _enter(args: Sequence, argnums: tuple[int, ...]) -> list:
     """The call's arguments as Values: fresh variables at argnums (linked to outer
     Values), constants elsewhere (plain numbers become leaves)."""
-    args = [Value(x) if isinstance(x, (int, float)) and i not in argnums else x for i, x in enumerate(args)]
+    args = [Value(x) if isinstance(x, Real) and i not in argnums else x for i, x in enumerate(args)]
     for i in argnums:
         x = args[i]
         if isinstance(x, Value):
@@ -123,7 +134,7 @@ def hessian(f: Callable[[list[Value]], Value]) -> Callable[[Sequence[Number]], l
     """The matrix of second derivatives of f, which takes one list of Values: a list of rows."""
 
     def transformed(xs):
-        xs = [Value(float(x)) for x in xs]
+        xs = [Value(as_real(x, "hessian: each x", "a real number")) for x in xs]
         with _transform():
             first = gradients(_call(f, xs), xs, create_graph=True)
         return [gradients(g, xs) for g in first]

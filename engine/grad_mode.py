@@ -55,7 +55,8 @@ def enable_grad() -> Iterator[None]:
 
 
 @contextmanager
-def _mode_set(mode) -> Iterator[None]:
+def mode_set(mode) -> Iterator[None]:
+    """Set the mode (True, False or an AnomalyDetector) inside the block."""
     token = _mode.set(mode)
     try:
         yield

@@ -1,159 +1,140 @@
-"""Local-derivative rules, each written once, for floats and for Values alike.
+"""The op table: every op of the engine, each defined once.
 
-A rule takes the op's inputs and its output and returns d(output)/d(input) for
-each input that is a Value. It uses only arithmetic and the functions of
-`engine.generic`, so the same rule runs
+Each entry says, side by side, what the op computes (``forward``), the local
+gradient of its output with respect to each input (``derivative``, in the
+inputs' order; ``out`` is the output), its domain, and its kink conventions.
+The formulas are plain arithmetic (see `engine.formula` for the language), so
+one entry gives the float code that makes nodes, the Value code for
+higher-order derivatives, and the staged Python and C code; how the op is drawn
+(``gate``) and what a local gradient of 0 means there (``zero``) sit beside them.
+Nothing elsewhere looks an op up by its name.
 
-* on floats, when the node is made: the numbers `backward()` multiplies by;
-* on Values, for higher-order derivatives: then the local gradients are
-  themselves nodes of a graph, which can be differentiated again.
-
-Ops whose local gradients are constants (add, sub, neg, relu, abs, clip,
-max/min, sum, multiplying by a number) need no rule: the stored numbers are the
-Value-level locals too, with derivative 0. `Op` is the name a node shows in
-``node.op`` (it is a str), carrying the rule.
+Conventions, as PyTorch in float64: NaN propagates through every op whatever the
+argument order; relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope; maximum and
+minimum split a tie 0.5 / 0.5 (and return the first input); clip passes
+gradient 1 at its bounds and 0 strictly outside them; sqrt'(0) = inf.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from functools import lru_cache
+from .fused import Dot, Sum
+from .op import defop
 
-from . import generic
-
-
-class Op(str):
-    """An op's name, as ``node.op`` shows it, with its local-derivative rule.
-
-    ``rule(*children, out)`` returns one local gradient per child of the node;
-    None when the locals are constants. ``constants`` keeps the plain numbers the
-    op was made with (3.0 in ``x + 3.0``), so `engine.stage` can replay the node.
-    """
-
-    rule: Callable[..., tuple] | None
-    constants: tuple
-    #: How `engine.stage` re-runs the op: the name of a Value method (or a function)
-    #: called with fresh leaves for the children, then the constants.
-    replay: str | Callable | None = None
-
-    def __new__(cls, name: str, rule: Callable[..., tuple] | None, constants: tuple = ()) -> Op:
-        op = super().__new__(cls, name)
-        op.rule = rule
-        op.constants = constants
-        return op
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
-@lru_cache(maxsize=1024)
-def with_constants(name: str, *constants: float) -> Op:
-    """The op `name` remembering the numbers it was made with; its locals are constants."""
-    return Op(name, None, constants)
+def _g(x: float) -> str:
+    return f"{x:g}"
 
 
-def local_values(node) -> tuple:
-    """The node's local gradients as Values (or constants), for higher-order derivatives."""
-    op = node.op
-    if type(op) is Op and op.rule is not None:
-        return op.rule(*node.children, node)
-    return node.locals  # constants: their derivative is 0
+def _power_gate(a: float | None, b: float | None) -> str:
+    if a is None and b is None:
+        return "^"
+    if a is None:  # x ** b
+        small = b == int(b) and abs(b) < 10  # type: ignore[arg-type]
+        return "x" + _g(b).translate(_SUPERSCRIPT) if small else f"x^{_g(b)}"  # type: ignore[arg-type]
+    return f"{_g(a)}^x"
 
 
-# ------------------------------------------------------------------ the rules
-# Each rule's inputs are Values or floats; `out` is the op's output.
-
-MUL = Op("*", lambda a, b, out: (b, a))  # the mul gate swaps its inputs
-DIV = Op("/", lambda a, b, out: (1 / b, -out / b))
-DIV.replay = "__truediv__"
+def _clip_gate(x: float | None, lo: float | None, hi: float | None) -> str:
+    return f"clip [{'lo' if lo is None else _g(lo)}, {'hi' if hi is None else _g(hi)}]"
 
 
-@lru_cache(maxsize=512)
-def divided(numerator: float) -> Op:
-    """The op for number / Value."""
-    op = Op("/", lambda b, out: (-out / b,), (numerator,))
-    op.replay = "__rtruediv__"
-    return op
+def _with(symbol: str, commutes: bool = True):
+    """The gate of an infix op, with its constant: '+1', '×2', '3−' (numbers on the left stay left)."""
+
+    def gate(a: float | None, b: float | None) -> str:
+        if a is None and b is None:
+            return symbol
+        if a is None or (commutes and b is None):
+            return f"{symbol}{_g(b if a is None else a)}"  # type: ignore[arg-type]
+        return f"{_g(a)}{symbol}"
+
+    return gate
 
 
-EXP = Op("exp", lambda x, out: (out,))
-LOG = Op("log", lambda x, out: (1 / x,))
-SQRT = Op("sqrt", lambda x, out: (0.5 / out if float(out) else math.inf,))
-TANH = Op("tanh", lambda x, out: (1 - out * out,))
-SIGMOID = Op("sigmoid", lambda x, out: (out * (1 - out),))
-SIN = Op("sin", lambda x, out: (generic.cos(x),))
-COS = Op("cos", lambda x, out: (-generic.sin(x),))
+# -- arithmetic ----------------------------------------------------------------------------------------
+# name               forward        d out / d a, d out / d b
 
+add = defop("add", "a + b", ("1.0", "1.0"), inputs=("a", "b"), symbol="+", gate=_with("+"))
+sub = defop("sub", "a - b", ("1.0", "-1.0"), inputs=("a", "b"), symbol="-", gate=_with("−", commutes=False))
+mul = defop(
+    "mul", "a * b", ("b", "a"),  # the mul gate swaps its inputs
+    inputs=("a", "b"), symbol="*", gate=_with("×"), zero="multiplied by 0", partners=True,
+)  # fmt: skip
+div = defop(
+    "div", "a / b", ("1.0 / b", "-out / b"),
+    inputs=("a", "b"), symbol="/",
+    raises=[("b == 0.0", ZeroDivisionError, "division by zero")],
+    gate=lambda a, b: "÷" if a is None and b is None else (f"÷{_g(b)}" if a is None else f"{_g(a)}/x"),  # type: ignore[arg-type]
+)  # fmt: skip
+pow = defop(  # noqa: A001
+    "pow", "a ** b",
+    (
+        # b a**(b-1); at a base of 0: inf for 0 < b < 1 (PyTorch's value); 0 for b == 0
+        "0.0 if b == 0.0 else (inf if a == 0.0 and b < 1.0 else b * power(a, b - 1.0))",
+        # a**b log(a); 0 at a base of 0, nan for a negative base
+        "out * log(a) if a > 0.0 else (0.0 if a == 0.0 else nan)",
+    ),
+    inputs=("a", "b"), symbol="**", overflow=True,
+    raises=[
+        ("a == 0.0 and b < 0.0", ZeroDivisionError, "zero to a negative power divides by zero"),
+        ("a < 0.0 and isfinite(b) and not isinteger(b)", ValueError, "a negative base needs an integer exponent"),
+    ],
+    gate=_power_gate,
+)  # fmt: skip
+neg = defop("neg", "-x", "-1.0", gate=lambda x: "−x")
+abs = defop(  # noqa: A001
+    "abs", "abs(x)", "1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)", gate=lambda x: "|x|", zero="abs at exactly 0"
+)
 
-def pow_base_local(a, b):
-    """d(a**b)/da = b * a**(b - 1); PyTorch's values where that is undefined.
+# -- functions -----------------------------------------------------------------------------------------
 
-    0 for an exponent of 0; at a base of 0: 0 for b > 1, 1 for b = 1, inf for 0 < b < 1.
-    """
-    a_number, b_number = float(a), float(b)
-    if b_number == 0.0:
-        return 0.0
-    if a_number == 0.0:
-        return 0.0 if b_number > 1 else (1.0 if b_number == 1 else math.inf)
-    return b * a ** (b - 1)
+exp = defop("exp", "exp(x)", "out", overflow=True)
+log = defop("log", "log(x)", "1.0 / x", raises=[("x <= 0.0", ValueError, "the logarithm needs a positive input")])
+sqrt = defop(
+    "sqrt", "sqrt(x)", "0.5 / out if out != 0.0 else copysign(inf, out)",
+    raises=[("x < 0.0", ValueError, "the square root needs a non-negative input")], gate=lambda x: "√",
+)  # fmt: skip
+sin = defop("sin", "sin(x)", "cos(x)", raises=[("isinf(x)", ValueError, "the sine needs a finite input")])
+cos = defop("cos", "cos(x)", "-sin(x)", raises=[("isinf(x)", ValueError, "the cosine needs a finite input")])
 
+# -- activations: their local gradient is where backprop leaks -------------------------------------------
 
-def pow_exponent_local(a, out):
-    """d(a**b)/db = a**b * log(a); 0 at a base of 0, nan for a negative base (as PyTorch)."""
-    a_number = float(a)
-    if a_number > 0:
-        return out * generic.log(a)
-    return 0.0 if a_number == 0.0 else math.nan
+tanh = defop("tanh", "tanh(x)", "1.0 - out * out", saturates=True)
+sigmoid = defop(
+    "sigmoid", "1.0 / (1.0 + exp(-x)) if x >= 0.0 else exp(x) / (1.0 + exp(x))",  # never exp of a large number
+    "out * (1.0 - out)",
+    saturates=True, gate=lambda x: "σ",
+)  # fmt: skip
+relu = defop("relu", "0.0 if x < 0.0 else x", "0.0 if x <= 0.0 else 1.0", zero="the relu was off (input <= 0)")
+leaky_relu = defop(
+    "leaky_relu", "x if x > 0.0 else slope * x", ("1.0 if x > 0.0 else slope", "0.0 if x > 0.0 else x"),
+    inputs=("x", "slope"), defaults=(0.01,),
+    gate=lambda x, slope: "leaky" if slope is None else f"leaky {_g(slope)}", zero="leaky_relu with slope 0",
+)  # fmt: skip
+clip = defop(
+    "clip", "lo if x < lo else (hi if x > hi else x)",
+    ("1.0 if lo <= x <= hi else 0.0", "1.0 if x < lo else 0.0", "1.0 if x > hi else 0.0"),
+    inputs=("x", "lo", "hi"),
+    raises=[("lo > hi", ValueError, "the lower bound is above the upper")],
+    gate=_clip_gate, zero="clip input outside its range",
+)  # fmt: skip
+maximum = defop(
+    "maximum", "a if a >= b or a != a else b",
+    ("0.5 if a == b else (0.0 if a < b else 1.0)", "0.5 if a == b else (0.0 if a > b else 1.0)"),
+    inputs=("a", "b"), symbol="max", gate=_with("max "), zero="lost the maximum",
+)  # fmt: skip
+minimum = defop(
+    "minimum", "a if a <= b or a != a else b",
+    ("0.5 if a == b else (0.0 if a > b else 1.0)", "0.5 if a == b else (0.0 if a < b else 1.0)"),
+    inputs=("a", "b"), symbol="min", gate=_with("min "), zero="lost the minimum",
+)  # fmt: skip
 
+# -- fused n-ary nodes (engine.fused): a neuron is one dot ---------------------------------------------
 
-POW = Op("**", lambda a, b, out: (pow_base_local(a, b), pow_exponent_local(a, out)))
-POW.replay = "__pow__"
+sum = Sum()  # noqa: A001  v0 + v1 + ...; d/dv_i = 1
+dot = Dot()  # w . x (+ bias); d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1
 
-
-@lru_cache(maxsize=512)
-def pow_by(exponent: float) -> Op:
-    """The op for Value ** number: its rule needs the exponent."""
-    op = Op("**", lambda a, out: (pow_base_local(a, exponent),), (exponent,))
-    op.replay = "__pow__"
-    return op
-
-
-@lru_cache(maxsize=512)
-def pow_of(base: float) -> Op:
-    """The op for number ** Value: its rule needs the base."""
-    op = Op("**", lambda b, out: (pow_exponent_local(base, out),), (base,))
-    op.replay = "__rpow__"
-    return op
-
-
-@lru_cache(maxsize=256)
-def paired_dot(n: int, bias: bool, constant: float = 0.0) -> Op:
-    """The op for dot(ws, xs) with ws and xs all Values: children are ws + xs (+ bias).
-
-    The local gradient of w_i is x_i and that of x_i is w_i: the partners swap.
-    `constant` is a number bias.
-    """
-
-    def rule(*args):
-        children = args[:-1]
-        ws, xs = children[:n], children[n : 2 * n]
-        return (*xs, *ws, 1.0) if bias else (*xs, *ws)
-
-    op = Op("dot", rule, (constant,))
-    op.partners = (*range(n, 2 * n), *range(n), 1.0) if bias else (*range(n, 2 * n), *range(n))
-    return op
-
-
-def partner_dot(partners: tuple, constant: float = 0.0) -> Op:
-    """The op for a dot with Values and numbers on both sides.
-
-    partners[i] is the index of child i's partner among the children, or the
-    partner's number when it is a constant. `constant` is the sum of the
-    number-times-number pairs and a number bias.
-    """
-
-    def rule(*args):
-        children = args[:-1]
-        return tuple(children[p] if type(p) is int else p for p in partners)
-
-    op = Op("dot", rule, (constant,))
-    op.partners = partners
-    return op
+TABLE = (add, sub, mul, div, pow, neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, leaky_relu, clip)
+TABLE += (maximum, minimum, sum, dot)

@@ -1,156 +1,100 @@
-"""The `Value` node: one scalar, the op that made it, and the local gradients.
+"""The `Value` node and `backward()`: the whole idea of backprop in one file.
 
-Every op below computes its forward value and, right beside it, the local
-gradient of its output with respect to each child: the number the chain rule
-will multiply by the output's gradient on the way back. Both are stored on the
-new node, so `backward()` needs to know nothing about any op: it is one generic
-loop that walks the graph from the output back to the leaves and does
-``child.grad += local * node.grad`` along every edge.
+A Value holds one number. A Value made by an op also remembers its ``children``
+(the Values it was computed from, in order) and its ``locals``: the local gradient
+d(this node)/d(child) for each child, computed when the node was made. Each op's
+forward value and local gradients are written once, in the op table (`engine.ops`).
 
-Where a local gradient is a real formula (div, pow, exp, log, sqrt, tanh,
-sigmoid, sin, cos) the op calls its rule from `engine.ops`, where each rule is
-written once for floats and for Values (higher-order derivatives evaluate it
-on Values). Constant locals (add, relu, clip, ...) and swaps (mul, dot) are
-written inline.
+`backward()` then needs to know nothing about any op. It sorts the graph so
+that every node comes before the nodes it was made from, and pushes gradients
+back along every edge with the chain rule::
 
-Conventions, matching PyTorch in float64:
+    for node in order:                          # the output first
+        for child, local in zip(node.children, node.locals):
+            child.grad += local * node.grad     # where the graph forks, contributions add up
 
-* plain numbers (int, float, bool) mix freely with Values on either side of an
-  operator; they are constants: they take part in the forward value but are not
-  children and get no gradient;
-* ``==`` and ``hash`` are identity, so Values can key dicts and sets;
-  ``< <= > >=`` compare ``data`` and return a bool;
-* at kinks: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope, maximum and
-  minimum split a tie 0.5 / 0.5, clip passes gradient 1 at its bounds and 0
-  strictly outside them;
-* an op outside its domain raises at once, naming the op and its operand
-  (``log(-1.0): ...``), and builds nothing: existing nodes are never touched.
+Conventions (PyTorch's, in float64): numbers mix with Values on either side of
+an operator and are constants (not children, no gradient); ``==`` and ``hash``
+are identity, ``< <= > >=`` compare ``data``; an op outside its domain raises at
+once, naming the op and its operand, and changes nothing.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from math import isfinite
-from operator import mul
 
-from . import generic, ops
 from .grad_mode import current_mode
+from .number import as_real
 from .scope import current_scope
 
-Number = int | float
-
-
-def _as_float(x: object) -> float:
-    """`x` as a float; only int, float and bool are numbers here."""
-    if isinstance(x, (int, float)):  # bool is an int
-        return float(x)
-    raise TypeError(f"expected a Value or a number (int, float, bool), not {type(x).__name__}")
-
-
-def _power(base: float, exponent: float) -> tuple[float, float, float]:
-    """``base ** exponent`` with its two local gradients, or a clear error.
-
-    d/dbase = exponent * base**(exponent - 1); d/dexponent = out * log(base).
-    Where these are undefined, PyTorch's values are used: inf at base 0 with an
-    exponent in (0, 1), 0 for an exponent of 0, 0 (exponent side) at base 0,
-    nan (exponent side) for a negative base.
-    """
-    name = f"pow({base!r}, {exponent!r})"
-    if base == 0.0 and exponent < 0:
-        raise ZeroDivisionError(f"{name}: zero to a negative power divides by zero")
-    if base < 0 and not exponent.is_integer():
-        raise ValueError(f"{name}: a negative base needs an integer exponent")
-    try:
-        out = base**exponent
-        d_base = ops.pow_base_local(base, exponent)
-    except OverflowError:
-        raise OverflowError(f"{name}: the result overflows a float") from None
-    d_exponent = ops.pow_exponent_local(base, out)
-    return out, d_base, d_exponent
+Number = float | int  # and any other real number: NumPy scalars, Fraction, ...
 
 
 class Value:
-    """A scalar in a computation graph.
+    """A scalar in a computation graph: ``data``, and ``grad`` = d(output)/d(self) after ``backward()``.
 
-    ``data`` is the number, ``grad`` the derivative of the last output that
-    ran ``backward()`` with respect to it (0.0 until then). A node made by an op
-    remembers its ``children`` (an ordered tuple: ``x * x`` has ``x`` twice) and
-    the ``locals``: d(this node)/d(child) for each child, computed when the node
-    was made. ``scope`` names the module that made it (see `engine.scope`).
+    ``op``, ``children``, ``locals`` and ``constants`` (the op's inputs, None where a
+    child stands; () when all are) record how it was made; ``op`` is None for a leaf.
+    ``scope`` names the module that made it. ``__slots__`` keeps a node small:
+    subclass Value to give your nodes more attributes.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "scope", "_edges")
+    __slots__ = ("data", "grad", "label", "scope", "op", "children", "locals", "constants")
+    __array_ufunc__ = None  # NumPy scalars on the left defer to our reflected operators
 
-    def __init__(self, data: Number, label: str = "", _edges: tuple = (), _op: str = ""):
-        """A leaf holding `data` (int, float or bool, stored as a float).
-
-        `_edges` and `_op` are for the ops: the flat tuple
-        ``(child0, local0, child1, local1, ...)`` and the op's name.
-        """
-        if type(data) is not float:
-            data = _as_float(data)
-        mode = current_mode() if _edges else True
-        if mode is False:  # under no_grad(): results are leaves
-            _edges, _op = (), ""
-        self.data = data
+    def __init__(self, data: Number, label: str = "", *lecture: object):
+        """A leaf: an input, a parameter or a constant. `data` is any real number, stored as a float."""
+        if lecture or not isinstance(label, str):  # micrograd's Value(out, (self,), 'exp') makes a node by hand
+            raise TypeError(
+                f"Value(data, label='') makes a leaf; label must be a str, not {type(label).__name__}. To make "
+                "nodes of a new op, define the op once with engine.defop and call it on Values"
+            )
+        self.data = as_real(data, "Value(data): data", "a real number")
         self.grad = 0.0
         self.label = label
-        self.op = _op
-        self.scope = current_scope()  # the module that made it, e.g. 'layers.0.neurons.3'
-        # One flat tuple instead of two: a node costs about 40 bytes less.
-        self._edges = _edges
+        self.scope = current_scope()
+        self.op = None
+        self.children = self.locals = self.constants = ()
+        mode = current_mode()
         if mode is not True and mode is not False:  # under detect_anomaly()
-            mode.check_forward(self)
-
-    # ----------------------------------------------------------------- the graph
-
-    @property
-    def children(self) -> tuple[Value, ...]:
-        """The Values this node was computed from, in order (repeats kept)."""
-        return self._edges[0::2]
-
-    @property
-    def locals(self) -> tuple[float, ...]:
-        """d(this node)/d(child) for each child, in the order of `children`."""
-        return self._edges[1::2]
+            mode.check_leaf(self)
 
     def is_leaf(self) -> bool:
         """True for a node with no children: an input, a parameter, a constant."""
-        return not self._edges
+        return not self.children
 
-    def backward(self, gradient: float = 1.0) -> None:
+    def backward(self, gradient: Number = 1.0) -> None:
         """Fill in d(self)/d(node) as ``node.grad`` for every node behind self.
 
-        Walks the nodes in reverse topological order (self first) and pushes
-        each node's gradient to its children through the stored local gradients.
-        Where the graph forks, a child is reached along several edges and the
-        contributions add up (``+=``), as the multivariable chain rule says.
-
-        Leaves accumulate: their grads are added to across calls until zeroed
-        (as in PyTorch). The grads of the non-leaf nodes of this graph are reset
-        first, so they always show this pass alone.
-
-        A node whose gradient is exactly 0 and whose local gradients are all
-        finite is skipped: each of its contributions would be an exact 0. (With an
-        inf or nan local it is not skipped: 0 * inf is nan, and that must show.)
+        Non-leaf grads are reset first, so they show this pass alone. Leaves accumulate
+        across calls until zeroed (as in PyTorch): each leaf's total for this pass is
+        added to its ``grad`` once, so a gradient already there never changes the
+        rounding. A node with gradient exactly 0 and finite locals is skipped.
         """
-        order = topological_order(self)
-        for node in order:
-            node.grad = 0.0
-        self.grad += gradient
-        mode = current_mode()
-        if mode is not True and mode is not False:  # under detect_anomaly(): a checked loop
-            mode.backward(self, order)
+        seed = as_real(gradient, "backward(gradient): gradient", "a real number")  # before anything changes
+        held: list[tuple[Value, float]] = []  # leaves that hold a gradient: it is set aside
+        order = _sort(self, held)
+        if not order:
+            self.grad += seed
             return
         for node in order:
-            grad = node.grad
-            edges = node._edges
-            if grad == 0.0 and isfinite(sum(edges[1::2])):
-                continue  # 0 times a finite local adds exactly nothing (a dead relu's whole subgraph)
-            pairs = iter(edges)
-            for child, local in zip(pairs, pairs):
-                child.grad += local * grad
+            node.grad = 0.0
+        self.grad = seed
+        mode = current_mode()
+        try:
+            if mode is not True and mode is not False:  # under detect_anomaly(): a checked loop
+                mode.backward(self, order)
+                return
+            for node in order:
+                grad = node.grad
+                if grad == 0.0 and isfinite(sum(node.locals)):
+                    continue  # 0 times a finite local adds nothing: skips a dead relu's whole subgraph
+                for child, local in zip(node.children, node.locals):
+                    child.grad += local * grad
+        finally:
+            for leaf, before in held:
+                leaf.grad = before + leaf.grad  # this pass's total, added once
 
     def draw(self, **options):
         """A graphviz diagram of the graph behind this node: see `engine.draw_dot`."""
@@ -162,360 +106,191 @@ class Value:
         """A new leaf with the same data: gradient does not flow through it."""
         return Value(self.data)
 
-    # ---------------------------------------------------------- a plain number
-
     def __repr__(self) -> str:
         shown = [f"data={self.data!r}"]
         if self.grad:
             shown.append(f"grad={self.grad!r}")
-        if self.op:
-            shown.append(f"op={self.op!r}")
+        if self.op is not None:
+            shown.append(f"op={self.op.symbol!r}")
         if self.label:
             shown.append(f"label={self.label!r}")
         return f"Value({', '.join(shown)})"
 
+    # As a plain number, as a PyTorch scalar is: these read data and leave the graph.
+
     def __float__(self) -> float:
         return self.data
 
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __round__(self, ndigits: int | None = None) -> float | int:
+        return round(self.data, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
     def __lt__(self, other: Value | Number) -> bool:
-        return self.data < _data(other)
+        return self.data < _number(other)
 
     def __le__(self, other: Value | Number) -> bool:
-        return self.data <= _data(other)
+        return self.data <= _number(other)
 
     def __gt__(self, other: Value | Number) -> bool:
-        return self.data > _data(other)
+        return self.data > _number(other)
 
     def __ge__(self, other: Value | Number) -> bool:
-        return self.data >= _data(other)
+        return self.data >= _number(other)
 
-    # --------------------------------------------------- arithmetic operators
-    # Each: the forward value, then the edges (child, d out / d child, ...).
+    # The ops: each is one entry of the op table (engine/ops.py), with its forward
+    # value, its local derivatives and its kink conventions written side by side.
 
     def __add__(self, other: Value | Number) -> Value:
-        """a + b; d/da = 1, d/db = 1: the add gate hands its gradient on unchanged."""
-        if isinstance(other, Value):
-            return Value(self.data + other.data, "", (self, 1.0, other, 1.0), "+")
-        number = _as_float(other)
-        return Value(self.data + number, "", (self, 1.0), ops.with_constants("+", number))
+        return ops.add(self, other)  # d/dself = d/dother = 1
 
     def __radd__(self, other: Number) -> Value:
-        number = _as_float(other)
-        return Value(number + self.data, "", (self, 1.0), ops.with_constants("+", number))
+        return ops.add(other, self)
 
     def __sub__(self, other: Value | Number) -> Value:
-        """a - b; d/da = 1, d/db = -1."""
-        if isinstance(other, Value):
-            return Value(self.data - other.data, "", (self, 1.0, other, -1.0), "-")
-        number = _as_float(other)
-        return Value(self.data - number, "", (self, 1.0), ops.with_constants("-", number))
+        return ops.sub(self, other)  # d/dself = 1, d/dother = -1
 
     def __rsub__(self, other: Number) -> Value:
-        number = _as_float(other)  # number - a: d/da = -1
-        return Value(number - self.data, "", (self, -1.0), ops.with_constants("-", number))
+        return ops.sub(other, self)
 
     def __mul__(self, other: Value | Number) -> Value:
-        """a * b; d/da = b, d/db = a: the mul gate swaps its inputs (ops.MUL)."""
-        if isinstance(other, Value):
-            return Value(self.data * other.data, "", (self, other.data, other, self.data), ops.MUL)
-        factor = _as_float(other)
-        return Value(self.data * factor, "", (self, factor), "*")
+        return ops.mul(self, other)  # d/dself = other, d/dother = self: the mul gate swaps
 
     def __rmul__(self, other: Number) -> Value:
-        factor = _as_float(other)
-        return Value(factor * self.data, "", (self, factor), "*")
+        return ops.mul(other, self)
 
     def __truediv__(self, other: Value | Number) -> Value:
-        """a / b; d/da = 1/b, d/db = -a/b**2 = -out/b."""
-        a = self.data
-        b = other.data if isinstance(other, Value) else _as_float(other)
-        if b == 0.0:
-            raise ZeroDivisionError(f"div({a!r}, {b!r}): division by zero")
-        out = a / b
-        if isinstance(other, Value):
-            local_a, local_b = ops.DIV.rule(a, b, out)
-            return Value(out, "", (self, local_a, other, local_b), ops.DIV)
-        return Value(out, "", (self, 1.0 / b), ops.with_constants("/", b))
+        return ops.div(self, other)  # d/dself = 1/other, d/dother = -out/other
 
     def __rtruediv__(self, other: Number) -> Value:
-        a, b = _as_float(other), self.data
-        if b == 0.0:
-            raise ZeroDivisionError(f"div({a!r}, {b!r}): division by zero")
-        out = a / b
-        op = ops.divided(a)
-        return Value(out, "", (self, *op.rule(b, out)), op)
+        return ops.div(other, self)
 
     def __pow__(self, other: Value | Number) -> Value:
-        """a ** b; d/da = b * a**(b-1), d/db = a**b * log(a) (b a Value).
-
-        A negative base needs an integer exponent; zero to a negative power
-        raises ZeroDivisionError.
-        """
-        if isinstance(other, Value):
-            out, d_base, d_exponent = _power(self.data, other.data)
-            return Value(out, "", (self, d_base, other, d_exponent), ops.POW)
-        exponent = _as_float(other)
-        out, d_base, _ = _power(self.data, exponent)
-        return Value(out, "", (self, d_base), ops.pow_by(exponent))
+        return ops.pow(self, other)  # d/dself = other self**(other-1), d/dother = out log(self)
 
     def __rpow__(self, other: Number) -> Value:
-        base = _as_float(other)
-        out, _, d_exponent = _power(base, self.data)
-        return Value(out, "", (self, d_exponent), ops.pow_of(base))
+        return ops.pow(other, self)
 
     def __neg__(self) -> Value:
-        """-a; d/da = -1."""
-        return Value(-self.data, "", (self, -1.0), "neg")
+        return ops.neg(self)  # d/dself = -1
 
     def __abs__(self) -> Value:
-        """|a|; d/da = sign(a), with abs'(0) = 0."""
-        x = self.data
-        return Value(abs(x), "", (self, 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)), "abs")
-
-    # ------------------------------------------------------------ functions
+        return ops.abs(self)  # d/dself = sign(self), 0 at 0
 
     def exp(self) -> Value:
-        """e**a; d/da = e**a, the output itself. Raises OverflowError above ~709.78."""
-        x = self.data
-        try:
-            out = math.exp(x)
-        except OverflowError:
-            raise OverflowError(f"exp({x!r}): the result overflows a float") from None
-        return Value(out, "", (self, *ops.EXP.rule(x, out)), ops.EXP)
+        return ops.exp(self)  # d/dself = out
 
     def log(self) -> Value:
-        """Natural log; d/da = 1/a. Needs a > 0."""
-        x = self.data
-        if not x > 0:
-            raise ValueError(f"log({x!r}): the logarithm needs a positive input")
-        out = math.log(x)
-        return Value(out, "", (self, *ops.LOG.rule(x, out)), ops.LOG)
+        return ops.log(self)  # d/dself = 1/self
 
     def sqrt(self) -> Value:
-        """Square root; d/da = 0.5 / sqrt(a) (inf at 0). Needs a >= 0."""
-        x = self.data
-        if x < 0:
-            raise ValueError(f"sqrt({x!r}): the square root needs a non-negative input")
-        out = math.sqrt(x)
-        return Value(out, "", (self, *ops.SQRT.rule(x, out)), ops.SQRT)
+        return ops.sqrt(self)  # d/dself = 0.5/out
 
     def tanh(self) -> Value:
-        """Hyperbolic tangent; d/da = 1 - tanh(a)**2: at most 1, near 0 once saturated."""
-        x = self.data
-        out = math.tanh(x)
-        return Value(out, "", (self, *ops.TANH.rule(x, out)), ops.TANH)
+        return ops.tanh(self)  # d/dself = 1 - out**2: near 0 when saturated
 
     def sigmoid(self) -> Value:
-        """1 / (1 + e**-a), stable for any finite a; d/da = s * (1 - s), at most 0.25."""
-        x = self.data
-        out = generic.sigmoid(x)
-        return Value(out, "", (self, *ops.SIGMOID.rule(x, out)), ops.SIGMOID)
+        return ops.sigmoid(self)  # d/dself = out (1 - out): at most 0.25
 
     def relu(self) -> Value:
-        """max(a, 0); d/da = 1 where a > 0, else 0 (relu'(0) = 0): a dead unit passes nothing."""
-        x = self.data
-        if x > 0:
-            return Value(x, "", (self, 1.0), "relu")
-        return Value(0.0, "", (self, 0.0), "relu")
+        return ops.relu(self)  # d/dself = 1 where self > 0, else 0: a dead unit passes nothing
 
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        """a where a > 0, else slope * a; d/da = 1 where a > 0, else slope."""
-        x, slope = self.data, _as_float(slope)
-        op = ops.with_constants("leaky_relu", slope)
-        if x > 0:
-            return Value(x, "", (self, 1.0), op)
-        return Value(slope * x, "", (self, slope), op)
+    def leaky_relu(self, slope: Value | Number = 0.01) -> Value:
+        return ops.leaky_relu(self, slope)  # d/dself = 1 where self > 0, else slope
 
     def sin(self) -> Value:
-        """sin(a); d/da = cos(a)."""
-        x = self.data
-        out = math.sin(x)
-        return Value(out, "", (self, *ops.SIN.rule(x, out)), ops.SIN)
+        return ops.sin(self)  # d/dself = cos(self)
 
     def cos(self) -> Value:
-        """cos(a); d/da = -sin(a)."""
-        x = self.data
-        out = math.cos(x)
-        return Value(out, "", (self, *ops.COS.rule(x, out)), ops.COS)
+        return ops.cos(self)  # d/dself = -sin(self)
 
-    def clip(self, lo: Number, hi: Number) -> Value:
-        """a limited to [lo, hi]; d/da = 1 for lo <= a <= hi, 0 strictly outside.
-
-        Outside its range a clip passes no gradient at all: clipping a raw error
-        silently stops learning from exactly the large errors (use a Huber loss).
-        """
-        lo, hi, x = _as_float(lo), _as_float(hi), self.data
-        if lo > hi:
-            raise ValueError(f"clip({x!r}, {lo!r}, {hi!r}): the lower bound is above the upper")
-        out = lo if x < lo else (hi if x > hi else x)
-        return Value(out, "", (self, 1.0 if lo <= x <= hi else 0.0), ops.with_constants("clip", lo, hi))
-
-    # ------------------------------------------------------ fused n-ary nodes
+    def clip(self, lo: Value | Number, hi: Value | Number) -> Value:
+        return ops.clip(self, lo, hi)  # d/dself = 1 in [lo, hi], 0 strictly outside
 
     @staticmethod
     def sum(values: Iterable[Value | Number]) -> Value:
-        """One node for v0 + v1 + ...; d/dv_i = 1 for every Value v_i.
-
-        Numbers among `values` are constants. An empty sum is a leaf 0.0.
-        """
-        values = values if type(values) is list else list(values)
-        nodes = [value for value in values if isinstance(value, Value)]
-        edges = [1.0] * (2 * len(nodes))  # (child, 1.0, child, 1.0, ...)
-        edges[0::2] = nodes
-        if len(nodes) == len(values):
-            return Value(sum([node.data for node in nodes]), "", tuple(edges), "sum" if nodes else "")
-        total = sum(map(_data, values))
-        numbers = sum([_as_float(value) for value in values if not isinstance(value, Value)])
-        return Value(total, "", tuple(edges), ops.with_constants("sum", numbers) if nodes else "")
+        """One node for v0 + v1 + ..., added left to right; d/dv_i = 1."""
+        return ops.sum(values)
 
     @staticmethod
     def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number], bias: Value | Number | None = None) -> Value:
-        """One node for w0*x0 + w1*x1 + ... (+ bias); d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1.
+        """One node for w0*x0 + w1*x1 + ... (+ bias); d/dw_i = x_i, d/dx_i = w_i: a neuron is one."""
+        return ops.dot(ws, xs, bias)
 
-        Either list may mix Values and numbers; numbers are constants. A neuron
-        is one such node: ``Value.dot(w, x, bias=b)``. The children are the
-        Values among ws, then those among xs, then a Value bias.
-        """
-        ws = ws if type(ws) is list else list(ws)
-        xs = xs if type(xs) is list else list(xs)
-        n = len(ws)
-        if n != len(xs):
-            raise ValueError(f"dot: {n} weights but {len(xs)} inputs; they must pair up")
-        w_datas = [w.data for w in ws if w.__class__ is Value]
-        x_datas = [x.data for x in xs if x.__class__ is Value]
-        paired = len(w_datas) == n and len(x_datas) == n and n
-        if paired:
-            # Values on both sides (a hidden layer): each child's local gradient is
-            # its partner's number. edges = (w0, x0, w1, x1, ..., x0, w0, x1, w1, ...).
-            edges = [None] * (4 * n)
-            edges[0 : 2 * n : 2] = ws
-            edges[1 : 2 * n : 2] = x_datas
-            edges[2 * n :: 2] = xs
-            edges[2 * n + 1 :: 2] = w_datas
-        elif len(w_datas) == n and not x_datas and n:
-            # Values times numbers (an input layer): the numbers are the local gradients.
-            x_datas = [x if x.__class__ is float else _as_float(x) for x in xs]
-            edges = [None] * (2 * n)
-            edges[0::2] = ws
-            edges[1::2] = x_datas
-        else:
-            return _dot_with_numbers(ws, xs, bias)
-        data = sum(map(mul, w_datas, x_datas))
-        number = 0.0  # a number bias, kept by the op for engine.stage
-        if isinstance(bias, Value):
-            data += bias.data
-            edges += (bias, 1.0)  # d/dbias = 1
-        elif bias is not None:
-            number = _as_float(bias)  # anything else raises here, before a node is made
-            data += number
-        if paired:
-            op = ops.paired_dot(n, isinstance(bias, Value), number)
-        else:
-            op = _DOT if number == 0.0 else ops.with_constants("dot", number)
-        return Value(data, "", tuple(edges), op)
+    # The names of micrograd's lecture, read-only, so its draw_dot and "backprop by hand" cells run.
+
+    @property
+    def _prev(self) -> set[Value]:
+        return set(self.children)
+
+    @property
+    def _op(self) -> str:
+        return "" if self.op is None else self.op.symbol
+
+    def _backward(self) -> None:
+        """Push this node's gradient to its children through the stored locals (one step of backward)."""
+        for child, local in zip(self.children, self.locals):
+            child.grad += local * self.grad
 
 
-_DOT = ops.with_constants("dot", 0.0)  # the op of a dot with Values on one side, and no number to add
+def _number(x: Value | Number) -> float:
+    return x.data if isinstance(x, Value) else as_real(x, "a comparison with a Value: the other side")
 
 
-def _dot_with_numbers(ws: list, xs: list, bias: Value | Number | None) -> Value:
-    """`Value.dot` when numbers are among ws or xs: they are constants, not children."""
-    w_datas, x_datas = [_data(w) for w in ws], [_data(x) for x in xs]
-    data = sum(map(mul, w_datas, x_datas))
-    w_children = [i for i, w in enumerate(ws) if isinstance(w, Value)]
-    x_children = [i for i, x in enumerate(xs) if isinstance(x, Value)]
-    edges: list = []
-    for i in w_children:
-        edges += (ws[i], x_datas[i])
-    for i in x_children:
-        edges += (xs[i], w_datas[i])
-    # What the numbers add up to (number-times-number pairs, a number bias), for engine.stage.
-    constant = sum(
-        w_data * x_data
-        for w, x, w_data, x_data in zip(ws, xs, w_datas, x_datas)
-        if not isinstance(w, Value) and not isinstance(x, Value)
-    )
-    if isinstance(bias, Value):
-        data += bias.data
-        edges += (bias, 1.0)
-    elif bias is not None:
-        data += _as_float(bias)
-        constant += _as_float(bias)
-    if not edges:
-        return Value(data)
-    return Value(data, "", tuple(edges), _dot_op(w_children, x_children, ws, xs, bias, float(constant)))
+_new = object.__new__
 
 
-def _data(x: Value | Number) -> float:
-    return x.data if isinstance(x, Value) else _as_float(x)
-
-
-def _dot_op(w_children: list[int], x_children: list[int], ws: list, xs: list, bias, constant: float) -> str:
-    """The op a dot node with numbers in it records, so higher-order derivatives know its partners."""
-    if not w_children or not x_children:
-        return ops.with_constants("dot", constant)  # Values on one side only: every local is a constant
-    if len(w_children) == len(ws) and len(x_children) == len(xs):
-        return ops.paired_dot(len(ws), isinstance(bias, Value), constant)
-    child_index = {("w", i): k for k, i in enumerate(w_children)}
-    child_index.update({("x", i): len(w_children) + k for k, i in enumerate(x_children)})
-    partners = [child_index.get(("x", i), _data(xs[i])) for i in w_children]
-    partners += [child_index.get(("w", i), _data(ws[i])) for i in x_children]
-    return ops.partner_dot((*partners, 1.0) if isinstance(bias, Value) else tuple(partners), constant)
-
-
-def maximum(a: Value | Number, b: Value | Number) -> Value:
-    """The larger of a and b; d/d(larger) = 1, d/d(other) = 0, a tie splits 0.5 / 0.5.
-
-    The max gate routes its whole gradient to the input that won.
-    """
-    return _select(a, b, "maximum")
-
-
-def minimum(a: Value | Number, b: Value | Number) -> Value:
-    """The smaller of a and b; d/d(smaller) = 1, d/d(other) = 0, a tie splits 0.5 / 0.5."""
-    return _select(a, b, "minimum")
-
-
-def _select(a: Value | Number, b: Value | Number, op: str) -> Value:
-    x, y = _data(a), _data(b)
-    if x == y:
-        local_a = 0.5
-    else:
-        local_a = 1.0 if (x > y) == (op == "maximum") else 0.0
-    out = x if local_a == 1.0 else y
-    edges: tuple = ()
-    if isinstance(a, Value):
-        edges += (a, local_a)
-    if isinstance(b, Value):
-        edges += (b, 1.0 - local_a)
-    if len(edges) == 2:  # one Value and a number: keep the number
-        return Value(out, "", edges, ops.with_constants(op, x if edges[0] is b else y))
-    return Value(out, "", edges, op if edges else "")
+def make_node(data: float, op: object, children: tuple, locals_: tuple, constants: tuple = ()) -> Value:
+    """The node an op makes (a leaf under `no_grad()`; checked under `detect_anomaly()`)."""
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node.scope = current_scope()
+    mode = current_mode()
+    if mode is False:  # no_grad(): a leaf
+        node.op = None
+        node.children = node.locals = node.constants = ()
+        return node
+    node.op = op
+    node.children = children
+    node.locals = locals_
+    node.constants = constants
+    if mode is not True:  # detect_anomaly()
+        mode.check_forward(node)
+    return node
 
 
 def topological_order(root: Value) -> list[Value]:
-    """The non-leaf nodes behind `root`, each before every node it was made from.
+    """The non-leaf nodes behind `root`, each before every node it was made from (root first)."""
+    return _sort(root, None)
 
-    A depth-first search with explicit stacks (the open path, and an iterator
-    over each open node's children), so a chain of millions of ops needs no
-    recursion. Each node is entered once, however many paths lead to it, so a
-    diamond-shaped graph with 2**60 paths is still quick. A node is listed when
-    all its children are done, and the list is reversed at the end. Leaves are
-    left out: they have nothing to pass a gradient on to.
-    """
-    if not root._edges:
+
+def _sort(root: Value, held: list | None) -> list[Value]:
+    """Depth-first, with explicit stacks (the open path; an iterator over each one's children left), so
+    millions of chained ops need no recursion. A node is entered once, listed once its children are done.
+    Leaves are left out; for `backward`, a leaf holding a gradient goes to `held`, its grad set to -0.0."""
+    if not root.children:
         return []
     order: list[Value] = []
     entered = {root}
-    path = [root]  # the nodes being explored, and beside them
-    pending = [iter(root._edges[0::2])]  # an iterator over each one's children not yet looked at
+    path = [root]
+    pending = [iter(root.children)]
     while path:
         for child in pending[-1]:
-            if child._edges and child not in entered:
-                entered.add(child)
-                path.append(child)
-                pending.append(iter(child._edges[0::2]))
-                break
+            if child.children:
+                if child not in entered:
+                    entered.add(child)
+                    path.append(child)
+                    pending.append(iter(child.children))
+                    break
+            elif child.grad and held is not None:
+                held.append((child, child.grad))
+                child.grad = -0.0
         else:  # every child of path[-1] is done
             pending.pop()
             order.append(path.pop())
@@ -523,11 +298,4 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def reaching(root: Value, targets: set[Value]) -> tuple[list[Value], set[Value]]:
-    """root's non-leaf nodes in topological order, and the nodes with a path to a target."""
-    order = topological_order(root)
-    reaches = set(targets)
-    for node in reversed(order):
-        if any(child in reaches for child in node.children):
-            reaches.add(node)
-    return order, reaches
+from . import ops  # noqa: E402  (the op table builds on Value)
