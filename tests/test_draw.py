@@ -24,7 +24,7 @@ HEADER = """digraph {
 GOLDEN_RECORD = (
     HEADER
     + """\tn0 [label="{ f | data -12 | grad 1 }" shape=record]
-\tn0op [label="*" shape=circle width=0.3]
+\tn0op [label="×" shape=circle width=0.3]
 \tn0op -> n0
 \tn1 -> n0op
 \tn2 -> n0op

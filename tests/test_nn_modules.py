@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from engine import Value
+from engine import Value, ops
 from nn import MLP, RNN, Layer, Neuron
 
 
@@ -39,16 +39,18 @@ def test_named_parameters_are_stable_dotted_names():
 def test_a_neuron_is_one_dot_node_plus_its_activation_tagged_with_its_name():
     model = MLP(2, [3, 1], seed=0)
     out = model([0.5, -1.0])
-    assert out.op == "dot" and out.scope == "layers.1.neurons.0"
+    assert out.op is ops.dot and out.scope == "layers.1.neurons.0"
     hidden = out.children[-2]  # the inputs of the last neuron come after its weights and before its bias
-    assert hidden.op == "relu" and hidden.scope.startswith("layers.0.neurons.")
-    assert hidden.children[0].op == "dot"
+    assert hidden.op is ops.relu and hidden.scope.startswith("layers.0.neurons.")
+    assert hidden.children[0].op is ops.dot
 
 
-@pytest.mark.parametrize("activation, op", [("tanh", "tanh"), ("sigmoid", "sigmoid"), ("leaky_relu", "leaky_relu")])
+@pytest.mark.parametrize(
+    "activation, op", [("tanh", ops.tanh), ("sigmoid", ops.sigmoid), ("leaky_relu", ops.leaky_relu)]
+)
 def test_activations(activation, op):
     model = MLP(2, [3, 1], activation=activation, seed=0)
-    assert model([0.5, -1.0]).children[-2].op == op
+    assert model([0.5, -1.0]).children[-2].op is op
 
 
 def test_inits_and_seeds():
@@ -206,5 +208,5 @@ def test_rnn_unrolls_and_its_gradient_scales_with_the_recurrent_weight():
     rnn = RNN(2, 3, seed=0)
     states = rnn([[0.1, 0.2], [0.3, -0.1], [0.0, 0.5]])
     assert len(states) == 3 and all(len(h) == 3 for h in states)
-    assert states[-1][0].op == "tanh"
+    assert states[-1][0].op is ops.tanh
     assert len(rnn.parameters()) == 3 * (2 + 3 + 1)

@@ -7,7 +7,7 @@ import math
 import pytest
 from conftest import close, import_torch, torch_grads
 
-from engine import Value, maximum, minimum, numerical_grad
+from engine import Value, maximum, minimum, numerical_grad, ops
 
 
 def T():
@@ -144,7 +144,7 @@ def test_fused_nodes_are_one_node_with_one_local_per_child():
     x = [Value(3.0), 4.0]
     d = Value.dot(w, x, bias=w[0])
     assert d.data == 1 * 3 + 2 * 4 + 1
-    assert d.op == "dot" and d.children == (w[0], w[1], x[0], w[0])
+    assert d.op is ops.dot and d.children == (w[0], w[1], x[0], w[0])
     assert d.locals == (3.0, 4.0, 1.0, 1.0)
     s = Value.sum([w[0], 5, w[1], w[0]])
     assert s.data == 9.0 and s.children == (w[0], w[1], w[0]) and s.locals == (1.0, 1.0, 1.0)
@@ -152,7 +152,7 @@ def test_fused_nodes_are_one_node_with_one_local_per_child():
     numbers_only = Value.dot([1, 2], [3, 4])
     assert numbers_only.data == 11.0 and numbers_only.is_leaf()
     empty = Value.dot([], [])
-    assert empty.data == 0.0 and empty.is_leaf() and empty.op == ""
+    assert empty.data == 0.0 and empty.is_leaf() and empty.op is None
 
 
 def test_dot_children_are_the_values_among_ws_then_xs_then_the_bias():
