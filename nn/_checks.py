@@ -23,12 +23,17 @@ def shown(value: object) -> str:
     """`value` as an error message shows it: its repr (shortened), with its type where the repr does not show it."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1000:
         return f"an integer of about {int(value.bit_length() * 0.30103)} digits"  # repr() may refuse it
-    text = repr(value)
+    text = repr(value).split("\n", 1)[0]  # a module's summary: its first line
     if len(text) > 60:
         text = text[:57] + "..."
     if value is None or type(value) in (int, float, str, list, tuple, dict):
         return text
     return f"{text} ({type(value).__name__})"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 number``, ``2 numbers``, ``3 classes``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('s') else 's'}"
 
 
 def _fail(where: str, name: str, what: str, value: object, error: type[Exception] = ValueError) -> Exception:
@@ -170,8 +175,8 @@ def samples(value: object, name: str, where: str, nin: int | None = None) -> lis
         if width is None:
             width = len(items)
         elif len(items) != width:
-            first = f"{name}[0] has {width}" if nin is None else f"the model takes {nin} inputs"
-            raise ValueError(f"{where}: {name}[{i}] has {len(items)} numbers, {first}")
+            first = f"{name}[0] has {width}" if nin is None else f"the model takes {plural(nin, 'input')}"
+            raise ValueError(f"{where}: {name}[{i}] has {plural(len(items), 'number')}, {first}")
         for j, v in enumerate(items):
             if not isinstance(v, Value):
                 real(v, f"{name}[{i}][{j}]", where)

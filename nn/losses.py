@@ -133,7 +133,8 @@ def cross_entropy(logits: Sequence[Sequence[Score]], targets: Sequence[int]) -> 
         items = check.sequence(row, f"logits[{i}]", "cross_entropy", what="a non-empty list of class scores")
         rows.append([_as_value(v, f"logits[{i}][{j}]", "cross_entropy") for j, v in enumerate(items)])
         if len(rows[-1]) != len(rows[0]):
-            raise ValueError(f"cross_entropy: logits[{i}] has {len(rows[-1])} classes, logits[0] has {len(rows[0])}")
+            classes = check.plural(len(rows[-1]), "class")
+            raise ValueError(f"cross_entropy: logits[{i}] has {classes}, logits[0] has {len(rows[0])}")
     indices = _class_indices(targets, "cross_entropy", classes=len(rows[0]))
     terms = []
     for row, target in zip(rows, indices):

@@ -97,7 +97,10 @@ class Module:
         raises ValueError naming it, and no parameter has changed.
         """
         params = dict(self.named_parameters())
-        numbers = self._checked_state(state)
+        try:
+            numbers = self._checked_state(state)
+        except ValueError as error:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: {error}") from None
         for name, p in params.items():
             p.data = numbers[name]
 
@@ -611,15 +614,16 @@ class RNN(Module):
         """The hidden states for the inputs `xs` (each `nin` numbers), from `h0` (`nhidden` numbers; zeros if None)."""
         steps = check.sequence(xs, "xs", "RNN", what="a list of inputs (one list of numbers per step)", empty=True)
         for t, x in enumerate(steps):
-            row = check.sequence(x, f"xs[{t}]", "RNN", what=f"a list of {self.nin} numbers", empty=True)
+            row = check.sequence(x, f"xs[{t}]", "RNN", what=f"a list of {check.plural(self.nin, 'number')}", empty=True)
             if len(row) != self.nin:
-                raise ValueError(f"RNN: xs[{t}] must hold {self.nin} numbers, not {len(row)}")
+                raise ValueError(f"RNN: xs[{t}] must hold {check.plural(self.nin, 'number')}, not {len(row)}")
         if h0 is None:
             h: list = [0.0] * self.nhidden
         else:
-            h = check.sequence(h0, "h0", "RNN", what=f"a list of {self.nhidden} numbers or None", empty=True)
+            what = f"a list of {check.plural(self.nhidden, 'number')} or None"
+            h = check.sequence(h0, "h0", "RNN", what=what, empty=True)
             if len(h) != self.nhidden:
-                raise ValueError(f"RNN: h0 must hold {self.nhidden} numbers, not {len(h)}")
+                raise ValueError(f"RNN: h0 must hold {check.plural(self.nhidden, 'number')}, not {len(h)}")
         states = []
         for x in steps:
             out = self.cell([*x, *h])

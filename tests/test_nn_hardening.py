@@ -209,7 +209,7 @@ def training_state(model, optimizer, schedule):
     "bad_row, message",
     [
         (("a", 1.0), "fit: X\\[17\\]\\[0\\] must be a finite number, not 'a'"),
-        ((1.0,), "fit: X\\[17\\] has 1 numbers, X\\[0\\] has 2"),
+        ((1.0,), "fit: X\\[17\\] has 1 number, X\\[0\\] has 2"),
         ((1.0, math.nan), "fit: X\\[17\\]\\[1\\] must be a finite number, not nan"),
         (None, "fit: X\\[17\\] must be a list of numbers"),
     ],
