@@ -12,7 +12,8 @@ import math
 import numbers
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -157,13 +158,26 @@ def function(value: object, name: str, where: str, *, optional: bool = False) ->
 
 
 def sequence(value: object, name: str, where: str, *, what: str = "a non-empty list", empty: bool = False) -> list:
-    """A list, tuple or other sequence (not a string, not a dict), as a list; non-empty unless told."""
-    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Sequence):
+    """A list, tuple, NumPy array or other ordered collection, as a list; non-empty unless told.
+
+    Strings, dicts, sets and Values are refused: they are not lists of items.
+    """
+    if not is_list_like(value):
         raise _fail(where, name, what, value, TypeError)
-    items = list(value)
+    try:
+        items = list(value)  # type: ignore[call-overload]
+    except TypeError:  # a 0-d NumPy array has __len__ and __iter__ but is a scalar
+        raise _fail(where, name, what, value, TypeError) from None
     if not items and not empty:
         raise _fail(where, name, what, value)
     return items
+
+
+def is_list_like(value: object) -> bool:
+    """A sized, ordered collection of items: a list, tuple, range, NumPy array; not a str, dict, set or Value."""
+    if isinstance(value, (str, bytes, Mapping, AbstractSet, Value)):
+        return False
+    return isinstance(value, Sequence) or (isinstance(value, Collection) and hasattr(value, "__getitem__"))
 
 
 def samples(value: object, name: str, where: str, nin: int | None = None) -> list:
@@ -184,11 +198,11 @@ def samples(value: object, name: str, where: str, nin: int | None = None) -> lis
 
 
 def values(value: object, name: str, where: str) -> list[Value]:
-    """A non-empty iterable of Values (a model's parameters()), as a list. A Module is a hint to call parameters()."""
+    """A non-empty iterable of Values (a model's parameters()), as a list."""
     what = "an iterable of Values such as model.parameters()"
-    if isinstance(value, (str, bytes, Value)) or not hasattr(value, "__iter__"):
+    if isinstance(value, (str, bytes, Value)) or not isinstance(value, Iterable):
         raise _fail(where, name, what, value, TypeError)
-    items = list(value)  # type: ignore[call-overload]
+    items = list(value)
     for i, item in enumerate(items):
         if not isinstance(item, Value):
             raise TypeError(f"{where}: {name} must all be Values, but item {i} is {shown(item)}")

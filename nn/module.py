@@ -381,6 +381,18 @@ def _indent(text: str) -> str:
     return text.replace("\n", "\n  ")
 
 
+def _check_input(x: Any, nin: int, where: str) -> None:
+    """One input of `nin` numbers (or Values), or a clear error: the forward pass's only check, kept cheap."""
+    try:
+        n = len(x) if check.is_list_like(x) else None
+    except TypeError:  # a 0-d NumPy array
+        n = None
+    if n is None:
+        raise TypeError(f"{where}: x must be a list of {check.plural(nin, 'number')}, not {check.shown(x)}")
+    if n != nin:
+        raise ValueError(f"{where}: x has {check.plural(n, 'number')}, but this {where} takes {nin}")
+
+
 def _initial_weight(rng: Any, init: str, fan_in: int, fan_out: int) -> float:
     if init == "uniform":  # micrograd's
         return rng.uniform(-1, 1)
@@ -475,6 +487,7 @@ class Layer(Module):
         self.name = name
 
     def __call__(self, x: Input) -> Value | list[Value]:
+        _check_input(x, self.nin, "Layer")
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -562,6 +575,7 @@ class MLP(Module):
         return [len(layer.neurons) for layer in self.layers]
 
     def __call__(self, x: Input) -> Value | list[Value]:
+        _check_input(x, self.nin, "MLP")
         out: Any = x
         for layer in self.layers:
             if isinstance(out, Value):  # a hidden layer of one neuron feeds on one Value

@@ -163,6 +163,10 @@ ROWS: dict[str, Row] = {
     "rnn(xs=['a'])": R(lambda w: w.rnn(["a"]), TypeError, "RNN: xs\\[0\\] must be a list of 1 number, not .a."),
     "rnn(h0=[0.0])": R(lambda w: w.rnn([[1.0]], h0=[0.0]), ValueError, "RNN: h0 must hold 2 numbers, not 1"),
     "rnn(h0=0.0)": R(lambda w: w.rnn([[1.0]], h0=0.0), TypeError, "RNN: h0 must be a list of 2 numbers or None"),
+    "model(x of 3)": R(lambda w: w.model([1.0, 2.0, 3.0]), ValueError, "MLP: x has 3 numbers, but this MLP takes 2"),
+    "model(5.0)": R(lambda w: w.model(5.0), TypeError, "MLP: x must be a list of 2 numbers, not 5.0"),
+    "model('ab')": R(lambda w: w.model("ab"), TypeError, "MLP: x must be a list of 2 numbers, not 'ab'"),
+    "layer(x of 1)": R(lambda w: w.model.layers[1]([1.0]), ValueError, "Layer: x has 1 number, but this Layer takes 3"),
     "Module()(x)": R(lambda w: Module()([1.0]), NotImplementedError, "Module does not define its forward pass"),
     # ---------------------------------------------------------- state dicts, files
     "load_state_dict(list)": R(

@@ -386,6 +386,19 @@ def test_numpy_scalars_and_fractions_are_numbers_stored_as_python_floats():
     assert losses.huber([Value(1.0)], [np.float32(3.0)], delta=np.float32(1.0)).data == 1.5
 
 
+def test_numpy_arrays_are_lists_of_numbers():
+    np = pytest.importorskip("numpy")
+    X, labels = moons(20, seed=0)
+    X, y = np.array(X), np.array(signed(labels))
+    model = MLP(2, [4, 1], seed=0)
+    assert model(X[0]).data == model(list(X[0])).data
+    history = fit(model, X, y, losses.hinge, SGD(model.parameters(), lr=0.1), steps=2, progress=False)
+    assert len(history.loss) == 2 and all(type(p.data) is float for p in model.parameters())
+    assert losses.mse(np.array([1.0, 2.0]), np.array([2.0, 2.0])).data == 0.5
+    with pytest.raises(TypeError, match="MLP: x must be a list of 2 numbers, not array\\(1.\\) \\(ndarray\\)"):
+        model(np.array(1.0))
+
+
 # ---------------------------------------------------------------------- displays
 
 
