@@ -485,6 +485,21 @@ def test_cli_version(capsys):
         pass
 
 
+def test_cli_version_falls_back_to_the_packages_own(monkeypatch, capsys):
+    from importlib import metadata
+
+    import nn
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    monkeypatch.setattr(nn, "__version__", "9.8.7")
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == "circuitgrad 9.8.7"
+
+
 def test_cli_help_gives_every_option_help_and_its_default(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
