@@ -7,9 +7,11 @@ the output folder is created and checked before training starts; the progress
 bar is shown only when stderr is a terminal.
 
 A subcommand is a function that adds its parser (`add_train_command`) and
-sets ``run=`` to the function that runs it; it may set ``check=`` to a
-function that returns a usage problem found across several flags. Add it to
-`SUBCOMMANDS`. The argument types are shared by every subcommand.
+sets ``run=`` to the function that runs it (given the parsed arguments,
+returning the exit status). It may also set ``check=`` to a function that
+returns a usage problem found across several flags ('' for none), and
+``command_parser=`` to its own parser, so errors show its usage. Add it to
+`SUBCOMMANDS`. The argument types below are shared by every subcommand.
 """
 
 from __future__ import annotations
@@ -314,12 +316,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run `circuitgrad` with `argv` (default: the command line); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     check = getattr(args, "check", None)
     problem = check(args) if check is not None else ""
     if problem:
-        args.command_parser.error(problem)
-    return args.run(args)
+        getattr(args, "command_parser", parser).error(problem)
+    status: int = args.run(args)
+    return status
 
 
 if __name__ == "__main__":
