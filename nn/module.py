@@ -336,14 +336,15 @@ def _write_atomically(path: Path, data: bytes, where: str) -> None:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)  # an existing file keeps its permissions
     except FileNotFoundError:
         mode = None  # a new file: os.open applies the umask to 0o666, as open() does
+    temporary = folder / f".{target.name}.{secrets.token_hex(8)}.tmp"
     with _signals_raise():
-        while True:
-            temporary = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
-            try:
-                fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                break
-            except FileExistsError:
-                continue
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            raise  # not ours (64 random bits make this all but impossible): leave it
+        except BaseException:
+            _remove(temporary)  # a signal that came just after the file was made
+            raise
         try:
             try:
                 if mode is not None:
@@ -356,8 +357,7 @@ def _write_atomically(path: Path, data: bytes, where: str) -> None:
                 os.close(fd)
             os.replace(temporary, target)
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+            _remove(temporary)
             raise
     with contextlib.suppress(OSError):  # make the rename itself durable, where the system allows
         handle = os.open(folder, os.O_RDONLY)
@@ -365,6 +365,11 @@ def _write_atomically(path: Path, data: bytes, where: str) -> None:
             os.fsync(handle)
         finally:
             os.close(handle)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _few(names: list[str]) -> str:
