@@ -3,8 +3,11 @@
     >>> from nn import MLP
     >>> model = MLP(2, [16, 16, 1])     # micrograd's demo network
 
-`nn` depends on `engine`, never the reverse.
+`nn` depends on `engine`, never the reverse. Every public function and
+constructor checks its arguments on entry and names the one that is wrong.
 """
+
+__version__ = "0.1.0"  # the distribution's version (pyproject.toml), for `circuitgrad --version` uninstalled
 
 from . import data, diagnostics, losses, optim
 from .diagnostics import GradientMonitor, Report, dead_relus, diagnose, gradient_stats, saturation

@@ -1,13 +1,18 @@
 """Small seeded toy data sets, made with the standard library only.
 
 Each returns ``(X, y)``: a list of input tuples and a list of integer class
-labels 0, 1, ...; a hinge loss wants labels -1 / +1: use `signed(y)`.
+labels 0, 1, ...; a hinge loss wants labels -1 / +1: use `signed(y)`. Sizes are
+whole numbers, `noise` (or `std`) a finite number >= 0, `seed` a whole number or
+None; anything else raises a clear error naming the argument.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
+
+from . import _checks as check
 
 
 def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[tuple[float, float]], list[int]]:
@@ -17,9 +22,9 @@ def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[tuple[f
     on (1, 0.5). `noise` is the standard deviation of Gaussian noise on both
     coordinates.
     """
-    if n < 2:
-        raise ValueError(f"moons: n must be at least 2, not {n}")
-    rng = random.Random(seed)
+    n = check.count(n, "n", "moons", minimum=2)
+    noise = check.non_negative(noise, "noise", "moons")
+    rng = random.Random(check.seed(seed, "moons"))
     n_upper = n // 2
     n_lower = n - n_upper
     points: list[tuple[float, float]] = []
@@ -40,11 +45,10 @@ def circles(
 
     `factor` is the inner radius relative to the outer one (which is 1).
     """
-    if n < 2:
-        raise ValueError(f"circles: n must be at least 2, not {n}")
-    if not 0 < factor < 1:
-        raise ValueError(f"circles: factor must lie in (0, 1), not {factor}")
-    rng = random.Random(seed)
+    n = check.count(n, "n", "circles", minimum=2)
+    noise = check.non_negative(noise, "noise", "circles")
+    factor = check.real(factor, "factor", "circles", low=0.0, high=1.0, low_open=True, high_open=True)
+    rng = random.Random(check.seed(seed, "circles"))
     n_outer = n // 2
     n_inner = n - n_outer
     points = [(math.cos(2 * math.pi * i / n_outer), math.sin(2 * math.pi * i / n_outer)) for i in range(n_outer)]
@@ -63,9 +67,10 @@ def spiral(
 
     Arm k: radius r from 0 to 1, angle 4k + 4r plus Gaussian noise of std `noise`.
     """
-    if n_per_class < 2 or n_classes < 2:
-        raise ValueError("spiral: needs at least 2 points per class and 2 classes")
-    rng = random.Random(seed)
+    n_per_class = check.count(n_per_class, "n_per_class", "spiral", minimum=2)
+    n_classes = check.count(n_classes, "n_classes", "spiral", minimum=2)
+    noise = check.non_negative(noise, "noise", "spiral")
+    rng = random.Random(check.seed(seed, "spiral"))
     X, y = [], []
     for k in range(n_classes):
         for i in range(n_per_class):
@@ -78,9 +83,9 @@ def spiral(
 
 def xor(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[tuple[float, float]], list[int]]:
     """Points around the four corners (+-1, +-1); class 1 where exactly one coordinate is positive."""
-    if n < 4:
-        raise ValueError(f"xor: n must be at least 4, not {n}")
-    rng = random.Random(seed)
+    n = check.count(n, "n", "xor", minimum=4)
+    noise = check.non_negative(noise, "noise", "xor")
+    rng = random.Random(check.seed(seed, "xor"))
     corners = [(-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0)]
     points = [corners[i % 4] for i in range(n)]
     labels = [int((cx > 0) != (cy > 0)) for cx, cy in points]
@@ -90,10 +95,15 @@ def xor(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[tuple[flo
 def blobs(
     n: int = 100, centers: int = 3, std: float = 0.5, seed: int = 0
 ) -> tuple[list[tuple[float, float]], list[int]]:
-    """Gaussian blobs around `centers` points evenly spaced on a circle of radius 2; label = blob."""
-    if n < centers or centers < 1:
-        raise ValueError(f"blobs: need at least one point per centre (n={n}, centers={centers})")
-    rng = random.Random(seed)
+    """Gaussian blobs around `centers` points evenly spaced on a circle of radius 2; label = blob.
+
+    `std` is the standard deviation of the Gaussian noise on both coordinates
+    around each centre (what `noise` is for the other data sets); `n` >= `centers`.
+    """
+    centers = check.count(centers, "centers", "blobs")
+    n = check.count(n, "n", "blobs", minimum=centers)
+    std = check.non_negative(std, "std", "blobs")
+    rng = random.Random(check.seed(seed, "blobs"))
     middles = [
         (2 * math.cos(2 * math.pi * k / centers), 2 * math.sin(2 * math.pi * k / centers)) for k in range(centers)
     ]
@@ -111,7 +121,18 @@ def _shuffled(points, labels, noise, rng):
 
 def signed(labels: list[int]) -> list[int]:
     """0 / 1 labels as -1 / +1, as a hinge loss wants them."""
-    return [2 * c - 1 for c in labels]
+    items = check.sequence(labels, "labels", "signed", what="a list of 0 / 1 labels", empty=True)
+    for i, c in enumerate(items):
+        if not check.is_number(c) or c not in (0, 1):
+            raise ValueError(f"signed: labels must be 0 or 1, not {check.shown(c)} (labels[{i}])")
+    return [2 * int(c) - 1 for c in items]
 
 
-DATASETS = {"moons": moons, "circles": circles, "spiral": spiral, "xor": xor, "blobs": blobs}
+Points = tuple[list[tuple[float, float]], list[int]]
+DATASETS: dict[str, Callable[..., Points]] = {
+    "moons": moons,
+    "circles": circles,
+    "spiral": spiral,
+    "xor": xor,
+    "blobs": blobs,
+}

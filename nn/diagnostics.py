@@ -15,26 +15,34 @@ from dataclasses import dataclass, field
 
 from engine import Value, no_grad
 
+from . import _checks as check
+from .losses import TARGETS
 from .module import MLP, Layer, Module
 
 SATURATING = ("sigmoid", "tanh")
 
 
-def _layers(model: Module) -> list[Layer]:
+def _layers(model: Module, where: str) -> list[Layer]:
     if isinstance(model, MLP):
         return model.layers
     if isinstance(model, Layer):
         return [model]
-    raise TypeError(f"expected an MLP or a Layer, not {type(model).__name__}")
+    raise TypeError(f"{where}: model must be an MLP or a Layer, not {check.shown(model)}")
+
+
+def _inputs(model: Module, X: object, where: str) -> tuple[list[Layer], list]:
+    """The model's layers and X as a list of rows, each as long as the model's input, or a clear error."""
+    layers = _layers(model, where)
+    return layers, check.samples(X, "X", where, nin=layers[0].nin)
 
 
 def layer_outputs(model: Module, X: Sequence[Sequence[float]]) -> list[list[list[float]]]:
     """outputs[layer][neuron][sample]: every neuron's output on every input (no graph kept)."""
-    layers = _layers(model)
+    layers, X = _inputs(model, X, "layer_outputs")
     outputs: list[list[list[float]]] = [[[] for _ in layer.neurons] for layer in layers]
     with no_grad():
         for x in X:
-            acts = list(x)
+            acts: list = list(x)
             for i, layer in enumerate(layers):
                 acts = [neuron(acts) for neuron in layer.neurons]
                 for j, a in enumerate(acts):
@@ -48,9 +56,10 @@ def dead_relus(model: Module, X: Sequence[Sequence[float]]) -> list[tuple[int, i
     Such a neuron's local gradient is 0 everywhere on the data, so no gradient
     ever reaches its weights: it is dead for good unless the inputs change.
     """
+    layers, X = _inputs(model, X, "dead_relus")
     outputs = layer_outputs(model, X)
     dead = []
-    for i, layer in enumerate(_layers(model)):
+    for i, layer in enumerate(layers):
         for j, neuron in enumerate(layer.neurons):
             if neuron.activation == "relu" and all(value == 0.0 for value in outputs[i][j]):
                 dead.append((i, j))
@@ -67,9 +76,11 @@ def saturation(model: Module, X: Sequence[Sequence[float]], threshold: float = 0
     Only sigmoid and tanh units saturate (sigmoid's local gradient is at most
     0.25, tanh's at most 1); layers of other units report 0.0.
     """
+    layers, X = _inputs(model, X, "saturation")
+    threshold = check.positive(threshold, "threshold", "saturation")
     outputs = layer_outputs(model, X)
     fractions = []
-    for i, layer in enumerate(_layers(model)):
+    for i, layer in enumerate(layers):
         pairs = saturated = 0
         for j, neuron in enumerate(layer.neurons):
             if neuron.activation not in SATURATING:
@@ -98,8 +109,11 @@ class LayerGradients:
 
 def gradient_stats(model: Module, lr: float | None = None) -> list[LayerGradients]:
     """Per layer: the gradient's L2 norm, its mean absolute value, and (given lr) lr*|g| / |w|."""
+    layers = _layers(model, "gradient_stats")
+    if lr is not None:
+        lr = check.positive(lr, "lr", "gradient_stats")
     stats = []
-    for i, layer in enumerate(_layers(model)):
+    for i, layer in enumerate(layers):
         params = layer.parameters()
         norm = math.sqrt(sum(p.grad * p.grad for p in params))
         weight_norm = math.sqrt(sum(p.data * p.data for p in params))
@@ -115,7 +129,9 @@ class GradientMonitor:
     """
 
     def __init__(self, model: Module, lr: float | None = None):
-        self.model, self.lr = model, lr
+        _layers(model, "GradientMonitor")
+        self.model = model
+        self.lr = None if lr is None else check.positive(lr, "lr", "GradientMonitor")
         self.steps: list[list[LayerGradients]] = []
 
     def __call__(self, step: int, loss: Value) -> None:
@@ -211,10 +227,22 @@ def diagnose(
     """Run the model and the loss on (X, y) once, backward, and report every leak found.
 
     The parameters' gradients are left as this pass made them (zeroed first).
+    Every argument is checked first; if the model or the loss fails on the
+    data, no gradient has changed.
     """
-    layers = _layers(model)
+    layers, X = _inputs(model, X, "diagnose")
+    labels = check.sequence(y, "y", "diagnose", what="a list of labels, one per sample", empty=True)
+    if len(labels) != len(X):
+        raise ValueError(f"diagnose: {len(X)} inputs but {len(labels)} labels")
+    check.function(loss, "loss", "diagnose")
+    checker = TARGETS.get(loss) if type(loss).__hash__ is not None else None
+    if checker is not None:
+        checker(labels, "diagnose", "y", classes=len(layers[-1].neurons))
+    saturation_threshold = check.positive(saturation_threshold, "saturation_threshold", "diagnose")
+    total = loss([model(x) for x in X], labels)
+    if not isinstance(total, Value):
+        raise TypeError(f"diagnose: loss must return a Value, not {check.shown(total)}")
     model.zero_grad()
-    total = loss([model(x) for x in X], y)
     total.backward()
     non_finite = [name for name, p in model.named_parameters() if not math.isfinite(p.grad)]
     return Report(

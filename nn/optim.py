@@ -2,26 +2,47 @@
 
 Each keeps its own state per parameter, has a public `lr` you may change
 between steps, and computes exactly PyTorch's update for the same gradients.
+Every argument is checked on entry; numbers may be any real number (NumPy
+scalars, Fraction) and are stored as Python floats, so the parameters stay
+Python floats.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from engine import Value
 
+from . import _checks as check
+
 
 class Optimizer:
+    """The parameters to update (`params`, a list) and the learning rate (`lr`, a float > 0).
+
+    `lr` may be set between steps to any finite number >= 0 (a schedule may end at 0).
+    """
+
     def __init__(self, params: Iterable[Value], lr: float):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError("the optimizer got no parameters")
-        if not all(isinstance(p, Value) for p in self.params):
-            raise TypeError("the optimizer's parameters must all be Values")
-        if not lr > 0:
-            raise ValueError(f"the learning rate must be positive, not {lr!r}")
-        self.lr = lr
+        where = type(self).__name__
+        self.params = check.values(params, "params", where)
+        seen: dict[int, int] = {}
+        for i, p in enumerate(self.params):
+            if id(p) in seen:
+                raise ValueError(f"{where}: params holds the same Value twice (items {seen[id(p)]} and {i})")
+            seen[id(p)] = i
+        self._lr = check.real(
+            lr, "lr", where, low=0.0, low_open=True, what="a positive finite number (the learning rate)"
+        )
+
+    @property
+    def lr(self) -> float:
+        """The learning rate used by the next `step()`."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check.real(value, "lr", type(self).__name__, low=0.0)
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0.0."""
@@ -29,7 +50,8 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        raise NotImplementedError
+        """Update every parameter from its `.grad`."""
+        raise NotImplementedError(f"{type(self).__name__} does not define step()")
 
 
 class SGD(Optimizer):
@@ -41,9 +63,8 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError("momentum and weight_decay must not be negative")
-        self.momentum, self.weight_decay = momentum, weight_decay
+        self.momentum = check.non_negative(momentum, "momentum", "SGD")
+        self.weight_decay = check.non_negative(weight_decay, "weight_decay", "SGD")
         self.buffers: list[float] | None = None
 
     def step(self) -> None:
@@ -64,6 +85,7 @@ class Adam(Optimizer):
 
     m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g**2;
     p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps).
+    `betas` are two numbers in [0, 1), `eps` a number > 0.
     """
 
     def __init__(
@@ -75,9 +97,17 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ):
         super().__init__(params, lr)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"betas must lie in [0, 1), not {betas!r}")
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        pair = "two numbers in [0, 1), such as (0.9, 0.999)"
+        if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence):
+            raise TypeError(f"Adam: betas must be {pair}, not {check.shown(betas)}")
+        if len(betas) != 2:
+            raise ValueError(f"Adam: betas must be {pair}, not {check.shown(betas)}")
+        beta1, beta2 = (
+            check.real(b, f"betas[{i}]", "Adam", low=0.0, high=1.0, high_open=True) for i, b in enumerate(betas)
+        )
+        self.betas = (beta1, beta2)
+        self.eps = check.positive(eps, "eps", "Adam")
+        self.weight_decay = check.non_negative(weight_decay, "weight_decay", "Adam")
         self.t = 0
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
@@ -96,15 +126,16 @@ class Adam(Optimizer):
 
 
 def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
-    """Scale all gradients down so their joint L2 norm is at most `max_norm`.
+    """Scale all gradients down so their joint L2 norm is at most `max_norm` (a number > 0, inf: no clipping).
 
     Returns the norm before clipping (as torch.nn.utils.clip_grad_norm_). The
     direction of the gradient is kept, only its length shrinks: the fix for
     exploding gradients.
     """
-    params = list(params)
+    params = check.values(params, "params", "clip_grad_norm")
+    limit = check.positive(max_norm, "max_norm", "clip_grad_norm", finite=False)
     total = math.sqrt(sum(p.grad * p.grad for p in params))
-    scale = max_norm / (total + 1e-6)
+    scale = limit / (total + 1e-6)
     if scale < 1:
         for p in params:
             p.grad *= scale
@@ -112,20 +143,27 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
 
 
 class LinearDecay:
-    """Set `optimizer.lr` from `start` to `end` in a straight line over `steps` steps.
+    """Set `optimizer.lr` from `start` to `end` in a straight line over `steps` steps, then hold `end`.
 
-    micrograd's demo is ``LinearDecay(opt, 1.0, 0.1, 100)``: lr = 1 - 0.9 k / 100.
-    Call `step()` once per training step, before the optimizer's step.
+    micrograd's demo is ``LinearDecay(opt, 1.0, 0.1, 100)``: lr = 1 - 0.9 k / 100
+    at step k. From step `steps` on, lr stays at `end`: it never passes it (so it
+    never turns negative). `start` must be > 0 and `end` >= 0 (a decay to 0 is
+    fine). Call `step()` once per training step, before the optimizer's step.
     """
 
     def __init__(self, optimizer: Optimizer, start: float, end: float, steps: int):
-        if steps < 1:
-            raise ValueError(f"steps must be at least 1, not {steps!r}")
-        self.optimizer, self.start, self.end, self.steps = optimizer, start, end, steps
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"LinearDecay: optimizer must be an optimizer (SGD, Adam), not {check.shown(optimizer)}")
+        self.start = check.positive(start, "start", "LinearDecay")
+        self.end = check.non_negative(end, "end", "LinearDecay")
+        self.steps = check.count(steps, "steps", "LinearDecay")
+        self.optimizer = optimizer
         self.k = 0
 
     def step(self) -> float:
-        lr = self.start + (self.end - self.start) * self.k / self.steps
+        """Set and return the learning rate for this step."""
+        k = min(self.k, self.steps)
+        lr = self.end if k == self.steps else self.start + (self.end - self.start) * k / self.steps
         self.optimizer.lr = lr
         self.k += 1
         return lr

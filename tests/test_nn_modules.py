@@ -69,12 +69,12 @@ def test_inits_and_seeds():
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: MLP(2, [3, 1], activation="swish"), "unknown activation"),
-        (lambda: MLP(2, [3, 1], init="zeros"), "unknown init"),
-        (lambda: MLP(2, []), "at least one layer"),
+        (lambda: MLP(2, [3, 1], activation="swish"), "activation must be one of 'relu', 'tanh'"),
+        (lambda: MLP(2, [3, 1], init="zeros"), "init must be one of 'uniform', 'xavier', 'he', not 'zeros'"),
+        (lambda: MLP(2, []), "nouts must be a non-empty list of layer sizes"),
         (lambda: MLP(2, [3, 1], seed=1, rng=random.Random(1)), "not both"),
-        (lambda: Neuron(0), "at least one input"),
-        (lambda: Layer(2, 0), "at least one neuron"),
+        (lambda: Neuron(0), "nin must be a positive whole number, not 0"),
+        (lambda: Layer(2, 0), "nout must be a positive whole number, not 0"),
     ],
 )
 def test_bad_options_are_clear_errors(make, message):
@@ -173,8 +173,13 @@ def test_a_model_of_another_shape_is_refused(tmp_path):
     MLP(2, [4, 1], seed=0).save(path)
     model = MLP(2, [5, 1], seed=0)
     before = model.state_dict()
-    with pytest.raises(ValueError, match="missing 'layers.0.neurons.4.w.0'"):
+    with pytest.raises(
+        ValueError, match=r"config does not match this MLP: the file's nouts is \[4, 1\], this model's is \[5, 1\]"
+    ):
         model.load(path)
+    assert model.state_dict() == before
+    with pytest.raises(ValueError, match="missing 'layers.0.neurons.4.w.0'"):
+        model.load_state_dict(MLP(2, [4, 1], seed=0).state_dict())
     assert model.state_dict() == before
 
 

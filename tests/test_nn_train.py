@@ -35,7 +35,7 @@ def test_data_set_details():
     assert all(c == int((a > 0) != (b > 0)) for (a, b), c in zip(X, y))
     assert len(set(blobs(30, centers=5)[1])) == 5
     assert signed([0, 1, 1]) == [-1, 1, 1]
-    with pytest.raises(ValueError, match="at least 2"):
+    with pytest.raises(ValueError, match="moons: n must be a whole number >= 2, not 1"):
         moons(1)
 
 
