@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from engine import Value, no_grad
 
+from ._extras import require
 from .module import MLP, Layer, Module
 
 SATURATING = ("sigmoid", "tanh")
@@ -127,8 +128,7 @@ class GradientMonitor:
 
     def plot(self, ax=None):
         """Gradient norm per layer over the steps (log scale)."""
-        import matplotlib.pyplot as plt
-
+        plt = require("matplotlib.pyplot", "plots need matplotlib")
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         for i, norms in enumerate(self.norms):
