@@ -10,7 +10,7 @@ from . import losses
 from .data import DATASETS, signed
 from .module import ACTIVATIONS, INITS, MLP
 from .optim import SGD, Adam, LinearDecay
-from .train import fit, plot_decision_boundary, plot_loss
+from .train import BoundaryRecorder, fit, plot_decision_boundary, plot_loss
 
 BINARY = {"moons", "circles", "xor"}
 
@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--staged", action="store_true", help="build the graph once and train with its written-out code (faster)"
     )
+    train.add_argument(
+        "--animate", action="store_true", help="also write training.gif, the decision boundary as it learns (slower)"
+    )
     return parser
 
 
@@ -81,6 +84,8 @@ def train(args: argparse.Namespace) -> int:
         schedule = LinearDecay(optimizer, optimizer.lr, optimizer.lr * 0.1, args.steps)
     else:
         optimizer, schedule = Adam(params, lr=args.lr or 0.05), None
+    every = max(1, args.steps // 20)  # about 20 frames
+    recorder = BoundaryRecorder(model, X, y, every=every, dataset=args.dataset) if args.animate else None
     print(f"training {model.__class__.__name__}(2, {[*args.hidden, classes]}) on {len(X)} {args.dataset} points")
     history = fit(
         model,
@@ -93,6 +98,7 @@ def train(args: argparse.Namespace) -> int:
         schedule=schedule,
         progress=not args.no_progress,
         staged=args.staged,
+        callback=recorder,
     )
     print(f"final loss {history.loss[-1]:.4f}, training accuracy {history.accuracy[-1]:.1%}")
 
@@ -100,7 +106,9 @@ def train(args: argparse.Namespace) -> int:
     written = [args.out / "model.json", args.out / "loss.png", args.out / "decision_boundary.png"]
     model.save(written[0])
     plot_loss(history, path=written[1])
-    plot_decision_boundary(model, X, y, path=written[2])
+    plot_decision_boundary(model, X, y, path=written[2], dataset=args.dataset)
+    if recorder is not None:
+        written.append(recorder.save(args.out / "training.gif"))
     diagram = _write_diagram(model, X[0], args.out)
     if diagram is not None:
         written.append(diagram)
