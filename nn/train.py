@@ -431,31 +431,41 @@ class BoundaryRecorder:
         field = _Field.of(self.model, self._bounds, self.resolution, smooth=4)
         self.frames.append(_Frame(step, loss, accuracy(predict(self.model, self.X), self.y), field))
 
-    def save(self, path: str | os.PathLike, fps: float = 5, hold: float = 2.0) -> Path:
-        """Write the frames to `path` as a GIF (matplotlib's Pillow writer); the last one is held `hold` seconds."""
+    def _finish(self) -> tuple[list[int], list[str], int]:
+        """Add a frame of the trained model if it moved on since the last one; the classes to draw."""
         if not self.frames:
             raise ValueError("no frames recorded: pass the recorder to fit(..., callback=recorder) first")
-        if fps <= 0 or hold < 0:
-            raise ValueError(f"fps must be > 0 and hold >= 0, not fps={fps!r}, hold={hold!r}")
-        plt = _pyplot()
-        animation = require("matplotlib.animation", "animations need matplotlib")
         if self.frames[-1].step != self._updates:
             self.record(self._updates)
         index, names = _classes(self.y)
         n_classes = max(_n_classes(frame.field, index) for frame in self.frames)
-        names += [str(c) for c in range(len(names), n_classes)]
+        return index, names + [str(c) for c in range(len(names), n_classes)], n_classes
+
+    def _draw(self, ax: Axes, frame: _Frame, classes: tuple[list[int], list[str], int], title: str) -> None:
+        index, names, n_classes = classes
+        ax.clear()
+        _draw_field(ax, frame.field, n_classes)
+        _draw_points(ax, self.X, index, names, n_classes)
+        _style(ax, self._bounds)
+        ax.set_title(title)
+
+    def save(self, path: str | os.PathLike, fps: float = 5, hold: float = 2.0) -> Path:
+        """Write the frames to `path` as a GIF (matplotlib's Pillow writer); the last one is held `hold` seconds."""
+        if fps <= 0 or hold < 0:
+            raise ValueError(f"fps must be > 0 and hold >= 0, not fps={fps!r}, hold={hold!r}")
+        plt = _pyplot()
+        animation = require("matplotlib.animation", "animations need matplotlib")
+        classes = self._finish()
         fig, ax = plt.subplots(figsize=_figure_size(self._bounds, 6.0))
         where = f" on {self.dataset}" if self.dataset else ""
 
         def draw(i: int) -> None:
             frame = self.frames[i]
-            ax.clear()
-            _draw_field(ax, frame.field, n_classes)
-            _draw_points(ax, self.X, index, names, n_classes)
-            _style(ax, self._bounds)
-            _legend(ax)
             loss = "" if frame.loss is None else f", loss {frame.loss:.3g}"
-            ax.set_title(f"training{where}: step {frame.step}{loss}, accuracy {_percent(frame.accuracy)}")
+            self._draw(
+                ax, frame, classes, f"training{where}: step {frame.step}{loss}, accuracy {_percent(frame.accuracy)}"
+            )
+            _legend(ax)
 
         order = list(range(len(self.frames))) + [len(self.frames) - 1] * round(hold * fps)
         draw(0)
@@ -465,6 +475,30 @@ class BoundaryRecorder:
         movie.save(path, writer=animation.PillowWriter(fps=fps), dpi=80)
         plt.close(fig)
         return path
+
+    def plot(self, count: int = 4, path: str | os.PathLike | None = None) -> list[Axes]:
+        """`count` frames side by side, evenly spaced from the first to the trained model; saved to `path` if given.
+
+        A still picture of the same story as the GIF, for a page that shows no animation.
+        """
+        if not isinstance(count, int) or count < 1:
+            raise ValueError(f"count must be a whole number >= 1, not {count!r}")
+        plt = _pyplot()
+        classes = self._finish()
+        last = len(self.frames) - 1
+        chosen = sorted({round(i * last / (count - 1)) for i in range(count)} if count > 1 else {last})
+        width, height = _figure_size(self._bounds, 4.0)
+        fig, axes = plt.subplots(1, len(chosen), figsize=(3.0 * len(chosen) + 1.2, height - 0.6), squeeze=False)
+        for ax, i in zip(axes[0], chosen):
+            frame = self.frames[i]
+            self._draw(ax, frame, classes, f"step {frame.step}: accuracy {_percent(frame.accuracy)}")
+        for ax in axes[0][1:]:
+            ax.set_ylabel("")
+        _legend(axes[0][-1])
+        if self.dataset:
+            fig.suptitle(f"the decision boundary while training on {self.dataset}")
+        _finish(fig, path)
+        return list(axes[0])
 
 
 def animate_training(

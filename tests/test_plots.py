@@ -173,3 +173,17 @@ def test_cli_animate_writes_the_gif(tmp_path, capsys):
     assert main(["train", "--steps", "4", "--out", str(out), "--no-progress", "--animate"]) == 0
     assert _frames(out / "training.gif") >= 5  # steps 0..3 and the trained model
     assert "training.gif" in capsys.readouterr().out
+
+
+def test_the_recorder_plots_frames_side_by_side(tmp_path):
+    X, labels = moons(20, seed=0)
+    y = signed(labels)
+    model = MLP(2, [4, 1], seed=0)
+    recorder = BoundaryRecorder(model, X, y, every=1, resolution=6, dataset="moons")
+    fit(model, X, y, losses.hinge, SGD(model.parameters(), lr=0.5), steps=6, progress=False, callback=recorder)
+    axes = recorder.plot(count=3, path=tmp_path / "strip.png")
+    assert (tmp_path / "strip.png").read_bytes()[:8] == PNG
+    assert [ax.get_title().split(":")[0] for ax in axes] == ["step 0", "step 3", "step 6"]  # first, middle, trained
+    assert axes[0].figure._suptitle.get_text() == "the decision boundary while training on moons"
+    with pytest.raises(ValueError, match="count must be a whole number >= 1"):
+        recorder.plot(count=0)
