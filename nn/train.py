@@ -275,9 +275,10 @@ def _figure_size(bounds: tuple[float, float, float, float], width: float) -> tup
     return width, min(max((width - 1.9) * aspect + 1.1, 3.0), 7.0)
 
 
-def _colours(n: int) -> list[str]:
+def _colours(n: int) -> list[Any]:
+    """One colour per class: matplotlib's ten defaults, or hues around the circle for more classes."""
     if n <= len(PALETTE):
-        return PALETTE[:n]
+        return list(PALETTE[:n])
     cmap = _pyplot().get_cmap("hsv")
     return [cmap(i / n) for i in range(n)]
 

@@ -63,13 +63,10 @@ def test_the_package_ships_its_license_and_type_markers():
 
 
 def _make(folder: Path, *args: str) -> str:
+    """What `make` would run (`make -n`), as a fresh shell would see it (not as a make recipe inside another make)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     result = subprocess.run(
-        ["make", "-n", *args],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "MAKEFLAGS": ""},
+        ["make", "-n", "--no-print-directory", *args], cwd=folder, capture_output=True, text=True, timeout=60, env=env
     )
     assert result.returncode == 0, result.stderr
     return result.stdout

@@ -187,3 +187,15 @@ def test_the_recorder_plots_frames_side_by_side(tmp_path):
     assert axes[0].figure._suptitle.get_text() == "the decision boundary while training on moons"
     with pytest.raises(ValueError, match="count must be a whole number >= 1"):
         recorder.plot(count=0)
+
+
+def test_more_classes_than_the_palette_still_get_one_colour_each():
+    import math
+
+    rows = [(math.cos(2 * math.pi * c / 12), math.sin(2 * math.pi * c / 12), 0.0) for c in range(12)]
+    X = [(row[0], row[1]) for row in rows]
+    ax = plot_decision_boundary(_linear(rows), X, list(range(12)), resolution=8)
+    mesh = _mesh(ax)
+    assert mesh.cmap.N == 12 and len(set(map(tuple, mesh.cmap(np.arange(12))))) == 12
+    assert len(_legend(ax)) == 12
+    assert ax.get_title().endswith("accuracy 100%")
