@@ -1,40 +1,63 @@
 # circuitgrad: `make demo` and `make test` set everything up themselves.
+#
+#   make demo       the package with what `circuitgrad train` needs (plots, diagrams, progress), then train
+#   make test       the package with the test suite's tools (PyTorch CPU, micrograd, jupyter, ruff, mypy), then pytest
+#   make bench      the test tools plus the benchmarks' baselines, then the benchmarks
+#   make notebooks  execute every notebook source in notebooks/*.py into its .ipynb, outputs included
+#   make lint       ruff check, ruff format --check, mypy
+#
+# Each target installs its own extra into .venv once; a stamp file per extra remembers it
+# (until pyproject.toml changes), so the targets can be run in any order.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-dev
+DEMO_STAMP := $(VENV)/.installed-demo
+TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test bench lint venv dot clean
+.PHONY: demo test bench notebooks lint dot cc clean
 
-demo: $(STAMP) dot
+demo: $(DEMO_STAMP) dot cc
 	$(VENV)/bin/circuitgrad train
 
-test: $(STAMP) dot
+test: $(TEST_STAMP) dot cc
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(PY) tests/bench/demo_step.py
 	$(PY) tests/bench/nodes.py
 
-lint: $(STAMP)
-	$(VENV)/bin/ruff check engine nn tests
-	$(VENV)/bin/ruff format --check engine nn tests
+notebooks: $(TEST_STAMP) dot
+	$(PY) tools/notebooks.py
 
-# A virtual environment with the package (editable) and its test and bench tools.
-$(STAMP): pyproject.toml
-	@if [ ! -x $(PY) ]; then \
-	  if ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
-	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
-	    else \
-	      echo "Python's venv module is missing; install it with: sudo apt-get install python3-venv"; exit 1; \
-	    fi; \
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check engine nn tests tools notebooks
+	$(VENV)/bin/ruff format --check engine nn tests tools notebooks
+	$(VENV)/bin/mypy
+
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[demo]'
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+$(BENCH_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $@
+
+# The virtual environment itself (with python3-venv installed first where it is missing).
+$(PY):
+	@if ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
+	  else \
+	    echo "Python's venv module is missing; install it with: sudo apt-get install python3-venv"; exit 1; \
 	  fi; \
-	  $(PYTHON) -m venv $(VENV); \
 	fi
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,bench]'
-	touch $(STAMP)
 
 # The Graphviz `dot` binary renders graph diagrams.
 dot:
@@ -46,5 +69,15 @@ dot:
 	  fi; \
 	fi
 
+# A C compiler, for staged code compiled to C.
+cc:
+	@if ! command -v cc >/dev/null && ! command -v gcc >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null; \
+	  else \
+	    echo "No C compiler (cc or gcc) found; install one with: sudo apt-get install gcc libc6-dev"; \
+	  fi; \
+	fi
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache .hypothesis build dist *.egg-info

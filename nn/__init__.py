@@ -13,7 +13,16 @@ from . import data, diagnostics, losses, optim
 from .diagnostics import GradientMonitor, Report, dead_relus, diagnose, gradient_stats, saturation
 from .module import MLP, RNN, Layer, Module, Neuron
 from .optim import SGD, Adam, LinearDecay, clip_grad_norm
-from .train import History, accuracy, fit, plot_decision_boundary, plot_loss, predict
+from .train import (
+    BoundaryRecorder,
+    History,
+    accuracy,
+    animate_training,
+    fit,
+    plot_decision_boundary,
+    plot_loss,
+    predict,
+)
 
 __all__ = [
     "GradientMonitor",
@@ -27,12 +36,14 @@ __all__ = [
     "RNN",
     "SGD",
     "Adam",
+    "BoundaryRecorder",
     "History",
     "Layer",
     "LinearDecay",
     "Module",
     "Neuron",
     "accuracy",
+    "animate_training",
     "clip_grad_norm",
     "data",
     "fit",

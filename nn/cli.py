@@ -29,7 +29,7 @@ from . import losses
 from .data import DATASETS, signed
 from .module import ACTIVATIONS, INITS, MLP
 from .optim import SGD, Adam, LinearDecay
-from .train import fit, plot_decision_boundary, plot_loss
+from .train import BoundaryRecorder, fit, plot_decision_boundary, plot_loss
 
 # ------------------------------------------------------------------ argument types
 
@@ -213,6 +213,11 @@ def add_train_command(commands: argparse._SubParsersAction) -> argparse.Argument
         help="hide the progress bar (it is hidden anyway when stderr is not a terminal)",
     )
     add("--staged", action="store_true", help="build the graph once and train with its written-out code (faster)")
+    add(
+        "--animate",
+        action="store_true",
+        help="also write training.gif, the decision boundary as it learns (slower)",
+    )
     train_parser.set_defaults(run=train, check=check_train, command_parser=train_parser)
     return train_parser
 
@@ -252,6 +257,8 @@ def train(args: argparse.Namespace) -> int:
         schedule = LinearDecay(optimizer, optimizer.lr, optimizer.lr * 0.1, args.steps)
     else:
         optimizer, schedule = Adam(params, lr=args.lr if args.lr is not None else 0.05), None
+    every = max(1, args.steps // 20)  # about 20 frames
+    recorder = BoundaryRecorder(model, X, y, every=every, dataset=args.dataset) if args.animate else None
     print(f"training MLP(2, {[*args.hidden, classes]}) on {len(X)} {args.dataset} points")
     history = fit(
         model,
@@ -264,13 +271,16 @@ def train(args: argparse.Namespace) -> int:
         schedule=schedule,
         progress=not args.no_progress and sys.stderr.isatty(),
         staged=args.staged,
+        callback=recorder,
     )
     print(f"final loss {history.loss[-1]:.4f}, training accuracy {history.accuracy[-1]:.1%}")
 
     written = [args.out / "model.json", args.out / "loss.png", args.out / "decision_boundary.png"]
     model.save(written[0])
     plot_loss(history, path=written[1])
-    plot_decision_boundary(model, X, y, path=written[2])
+    plot_decision_boundary(model, X, y, path=written[2], dataset=args.dataset)
+    if recorder is not None:
+        written.append(recorder.save(args.out / "training.gif"))
     diagram = _write_diagram(model, X[0], args.out)
     if diagram is not None:
         written.append(diagram)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from engine import Value, no_grad
 
 from . import _checks as check
+from ._extras import require
 from .losses import TARGETS
 from .module import MLP, Layer, Module
 
@@ -143,8 +144,7 @@ class GradientMonitor:
 
     def plot(self, ax=None):
         """Gradient norm per layer over the steps (log scale)."""
-        import matplotlib.pyplot as plt
-
+        plt = require("matplotlib.pyplot", "plots need matplotlib")
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         for i, norms in enumerate(self.norms):

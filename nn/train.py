@@ -1,21 +1,29 @@
-"""Training: `fit` runs the loop with a progress bar; plots are drawn with matplotlib.
+"""Training: `fit` runs the loop with a progress bar; plots and animations are drawn with matplotlib.
 
-matplotlib and tqdm are imported only when used.
+matplotlib (the ``plots`` extra) and tqdm (``progress``) are imported only when used.
 """
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from engine import Value, no_grad, stage
 
 from . import _checks as check
+from ._extras import require
 from .losses import TARGETS, l2
 from .module import MLP, Module
 from .optim import LinearDecay, Optimizer
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 @dataclass(repr=False)
@@ -159,8 +167,7 @@ def fit(
     history = History()
     bar = None
     if progress:
-        from tqdm import tqdm  # type: ignore[import-untyped]  # a text bar: reads the same in a terminal and a notebook
-
+        tqdm = require("tqdm", "the progress bar needs tqdm", "(or pass progress=False)").tqdm  # a text bar
         bar = tqdm(total=steps, desc="training", unit="step")
     run = None
     try:
@@ -199,64 +206,392 @@ def fit(
     return history
 
 
-def _finish(fig, path) -> None:
+# Plots. matplotlib brings numpy, so the drawing code below uses both; neither is
+# imported before a plot is asked for.
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def _pyplot() -> ModuleType:
+    return require("matplotlib.pyplot", "plots need matplotlib")
+
+
+def _finish(fig: Figure | None, path: str | os.PathLike | None) -> None:
     """Lay out a figure this module made, and write it to `path` (then close it) if given."""
     if fig is None:
         return
     fig.tight_layout()
     if path is not None:
-        import matplotlib.pyplot as plt
-
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        fig.savefig(path, dpi=100, bbox_inches="tight")
+        _pyplot().close(fig)
 
 
-def plot_loss(history: History, path=None, ax=None):
-    """The loss curve (log scale) with the accuracy on a second axis; saved to `path` if given."""
-    import matplotlib.pyplot as plt
+def _percent(fraction: float) -> str:
+    """0.95 -> '95%', 0.955 -> '95.5%'."""
+    return f"{fraction:.0%}" if round(fraction * 100, 6).is_integer() else f"{fraction:.1%}"
 
+
+def plot_loss(history: History, path: str | os.PathLike | None = None, ax: Axes | None = None) -> Axes:
+    """The loss per step (log scale) and the training accuracy on a second axis; saved to `path` if given."""
+    plt = _pyplot()
+    if not history.loss:
+        raise ValueError("plot_loss: the history is empty (fit records one loss per step)")
     fig = None
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(6.4, 4))
     steps = range(len(history.loss))
-    ax.plot(steps, history.loss, color="tab:blue", label="loss")
-    ax.set_yscale("log")
+    (loss_line,) = ax.plot(steps, history.loss, color="tab:blue", label="loss")
+    ax.set_yscale("log" if min(history.loss) > 0 else "linear")
     ax.set_xlabel("step")
     ax.set_ylabel("loss", color="tab:blue")
-    other = ax.twinx()
-    other.plot(steps, history.accuracy, color="tab:green", label="accuracy")
-    other.set_ylabel("training accuracy", color="tab:green")
-    other.set_ylim(0, 1.05)
-    ax.set_title("training")
+    ax.grid(True, which="major", alpha=0.3)
+    lines = [loss_line]
+    if history.accuracy:
+        other = ax.twinx()
+        (accuracy_line,) = other.plot(
+            range(len(history.accuracy)), history.accuracy, color="tab:green", label="training accuracy"
+        )
+        other.set_ylabel("training accuracy", color="tab:green")
+        other.set_ylim(0, 1.05)
+        other.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
+        lines.append(accuracy_line)
+    ax.legend(handles=lines, loc="center right")
+    summary = f"final loss {history.loss[-1]:.4g}"
+    if history.accuracy:
+        summary += f", training accuracy {_percent(history.accuracy[-1])}"
+    ax.set_title(f"training: {len(history.loss)} steps, {summary}")
     _finish(fig, path)
     return ax
 
 
-def plot_decision_boundary(model: Module, X, y, path=None, ax=None, resolution: int = 60):
-    """The model's decision regions over 2-D data, with the points on top; saved to `path` if given."""
-    import matplotlib.pyplot as plt
+def _classes(y: Sequence) -> tuple[list[int], list[str]]:
+    """Each label's class index (labels -1/+1 become 0/1) and the name of every class index."""
+    if min(y) < 0:
+        return [1 if label > 0 else 0 for label in y], ["-1", "+1"]
+    index = [int(label) for label in y]
+    return index, [str(c) for c in range(max(index) + 1)]
 
+
+def _interpolation(n: int, m: int) -> Any:
+    """The (m, n) matrix that resamples n evenly spaced values to m, linearly."""
+    import numpy as np
+
+    t = np.linspace(0, n - 1, m)
+    low = np.clip(np.floor(t).astype(int), 0, n - 2)
+    weight = t - low
+    matrix = np.zeros((m, n))
+    matrix[np.arange(m), low] = 1 - weight
+    matrix[np.arange(m), low + 1] += weight
+    return matrix
+
+
+@dataclass
+class _Field:
+    """The model's class scores over a grid: `scores[c][row][column]`, one row per y."""
+
+    xs: Any
+    ys: Any
+    scores: Any
+
+    @classmethod
+    def of(cls, model: Module, bounds: tuple[float, float, float, float], resolution: int, smooth: int) -> _Field:
+        """Evaluate the model on resolution x resolution points, then resample the scores `smooth` times finer.
+
+        The scores are continuous, so resampling them linearly and taking the winning class
+        gives a smooth boundary at a fraction of the cost of evaluating every pixel.
+        """
+        import numpy as np
+
+        x_lo, x_hi, y_lo, y_hi = bounds
+        xs, ys = np.linspace(x_lo, x_hi, resolution), np.linspace(y_lo, y_hi, resolution)
+        outputs = predict(model, [(float(gx), float(gy)) for gy in ys for gx in xs])
+        rows = [out if isinstance(out, list) else [out] for out in outputs]
+        scores = np.array(rows, dtype=float).T.reshape(len(rows[0]), resolution, resolution)
+        fine = resolution * smooth
+        matrix = _interpolation(resolution, fine)
+        scores = np.stack([matrix @ grid @ matrix.T for grid in scores])
+        return cls(np.linspace(x_lo, x_hi, fine), np.linspace(y_lo, y_hi, fine), scores)
+
+    def regions(self) -> Any:
+        """The winning class at every grid point: argmax of the scores, or score > 0 for one score."""
+        if len(self.scores) == 1:
+            return (self.scores[0] > 0).astype(int)
+        return self.scores.argmax(axis=0)
+
+    def margins(self) -> list[Any]:
+        """Per class, its score minus the best other score: its region is where this is > 0."""
+        if len(self.scores) == 1:
+            return [self.scores[0]]
+        margins = []
+        for c in range(len(self.scores)):
+            others = self.scores[[k for k in range(len(self.scores)) if k != c]].max(axis=0)
+            margins.append(self.scores[c] - others)
+        return margins
+
+
+def _bounds(X: Sequence[Sequence[float]], pad: float = 0.5) -> tuple[float, float, float, float]:
     xs, ys = [p[0] for p in X], [p[1] for p in X]
-    pad = 0.5
-    x_lo, x_hi, y_lo, y_hi = min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
-    grid_x = [x_lo + (x_hi - x_lo) * i / (resolution - 1) for i in range(resolution)]
-    grid_y = [y_lo + (y_hi - y_lo) * j / (resolution - 1) for j in range(resolution)]
-    outputs = predict(model, [(gx, gy) for gy in grid_y for gx in grid_x])
-    if isinstance(outputs[0], list):
-        region = [out.index(max(out)) for out in outputs]
-    else:
-        region = [1 if out > 0 else 0 for out in outputs]
-    rows = [region[j * resolution : (j + 1) * resolution] for j in range(resolution)]
+    return min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
+
+
+def _figure_size(bounds: tuple[float, float, float, float], width: float) -> tuple[float, float]:
+    """A figure `width` inches wide whose axes keep the data's aspect, with room for the title and labels."""
+    aspect = (bounds[3] - bounds[2]) / (bounds[1] - bounds[0])
+    return width, min(max((width - 1.9) * aspect + 1.1, 3.0), 7.0)
+
+
+def _colours(n: int) -> list[Any]:
+    """One colour per class: matplotlib's ten defaults, or hues around the circle for more classes."""
+    if n <= len(PALETTE):
+        return list(PALETTE[:n])
+    cmap = _pyplot().get_cmap("hsv")
+    return [cmap(i / n) for i in range(n)]
+
+
+def _draw_field(ax: Axes, field: _Field, n_classes: int) -> None:
+    """Class regions in light discrete colours (one colour per class, no in-between bands) and the boundary lines."""
+    import numpy as np
+    from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgb
+
+    light = [tuple(0.3 * c + 0.7 for c in to_rgb(colour)) for colour in _colours(n_classes)]
+    ax.pcolormesh(
+        field.xs,
+        field.ys,
+        field.regions(),
+        cmap=ListedColormap(light),
+        norm=BoundaryNorm(np.arange(n_classes + 1) - 0.5, n_classes),
+        shading="nearest",
+        rasterized=True,
+    )
+    for margin in field.margins():
+        if margin.min() < 0 < margin.max():
+            ax.contour(field.xs, field.ys, margin, levels=[0.0], colors="0.2", linewidths=1.0)
+
+
+def _draw_points(ax: Axes, X: Sequence[Sequence[float]], index: list[int], names: list[str], n_classes: int) -> None:
+    colours = _colours(n_classes)
+    for c in sorted(set(index)):
+        points = [p for p, k in zip(X, index) if k == c]
+        ax.scatter(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            color=colours[c],
+            s=22,
+            edgecolors="k",
+            linewidths=0.5,
+            label=f"class {names[c]}",
+            zorder=3,
+        )
+
+
+def _n_classes(field: _Field, index: list[int]) -> int:
+    return max(2, len(field.scores), max(index) + 1)
+
+
+def _style(ax: Axes, bounds: tuple[float, float, float, float]) -> None:
+    ax.set_xlim(bounds[0], bounds[1])
+    ax.set_ylim(bounds[2], bounds[3])
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+
+
+def _legend(ax: Axes) -> None:
+    """The classes, beside the axes: nothing to hide, and no search for a free corner over the regions."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small", frameon=False)
+
+
+def plot_decision_boundary(
+    model: Module,
+    X: Sequence[Sequence[float]],
+    y: Sequence,
+    path: str | os.PathLike | None = None,
+    ax: Axes | None = None,
+    resolution: int = 100,
+    dataset: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """The model's decision regions over 2-D data, the points on top; saved to `path` if given.
+
+    One score per point (labels -1/+1 or 0/1) is split at 0; a list of class scores
+    by its argmax. The model is evaluated on a `resolution` x `resolution` grid and
+    the scores resampled four times finer, so the boundary is smooth. Each class has
+    one colour, in the regions and the legend. The title names the `dataset` (if
+    given) and the model's accuracy on these points; `title=` replaces it.
+    """
+    if resolution < 2:
+        raise ValueError(f"resolution must be at least 2, not {resolution!r}")
+    if len(X) != len(y) or not X:
+        raise ValueError(f"plot_decision_boundary: {len(X)} points but {len(y)} labels")
+    plt = _pyplot()
+    bounds = _bounds(X)
+    field = _Field.of(model, bounds, resolution, smooth=4)
+    index, names = _classes(y)
+    n_classes = _n_classes(field, index)
+    names += [str(c) for c in range(len(names), n_classes)]
     fig = None
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 5))
-    ax.contourf(grid_x, grid_y, rows, alpha=0.35, cmap="coolwarm" if max(region) <= 1 else "viridis")
-    classes = [(1 if c > 0 else 0) if min(y) < 0 else c for c in y]
-    ax.scatter(
-        xs, ys, c=classes, s=18, edgecolors="k", linewidths=0.4, cmap="coolwarm" if max(classes) <= 1 else "viridis"
-    )
-    ax.set_xlim(x_lo, x_hi)
-    ax.set_ylim(y_lo, y_hi)
-    ax.set_title("decision boundary")
+        fig, ax = plt.subplots(figsize=_figure_size(bounds, 6.5))
+    _draw_field(ax, field, n_classes)
+    _draw_points(ax, X, index, names, n_classes)
+    _style(ax, bounds)
+    _legend(ax)
+    if title is None:
+        title = "decision boundary" + (f" on {dataset}" if dataset else "")
+        title += f": accuracy {_percent(accuracy(predict(model, X), y))}"
+    ax.set_title(title)
     _finish(fig, path)
     return ax
+
+
+@dataclass
+class _Frame:
+    step: int
+    loss: float | None
+    accuracy: float
+    field: _Field
+
+
+class BoundaryRecorder:
+    """A `fit` callback that records the decision regions as the model trains; `save` writes a GIF.
+
+        recorder = BoundaryRecorder(model, X, y, every=5)
+        fit(model, X, y, loss, optimizer, steps=100, callback=recorder)
+        recorder.save("training.gif")
+
+    `fit` calls it after each backward pass, before the update, so the frame of step k
+    shows the model after k updates, with the loss and the accuracy it had then.
+    `save` adds a last frame for the trained model. Frames use a coarser grid than
+    `plot_decision_boundary` (`resolution`, 40 by default): each costs resolution² forward passes.
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        X: Sequence[Sequence[float]],
+        y: Sequence,
+        every: int = 5,
+        resolution: int = 40,
+        dataset: str | None = None,
+    ) -> None:
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a whole number of steps >= 1, not {every!r}")
+        if not isinstance(resolution, int) or resolution < 2:
+            raise ValueError(f"resolution must be a whole number >= 2, not {resolution!r}")
+        if len(X) != len(y) or not X:
+            raise ValueError(f"BoundaryRecorder: {len(X)} points but {len(y)} labels")
+        _pyplot()  # before any training: the frames are drawn with matplotlib (and numpy, which it brings)
+        self.model, self.X, self.y = model, X, y
+        self.every, self.resolution, self.dataset = every, resolution, dataset
+        self.frames: list[_Frame] = []
+        self._bounds = _bounds(X)
+        self._updates = 0
+
+    def __call__(self, step: int, loss: Value) -> None:
+        self._updates = step + 1  # fit updates the model after this call
+        if step % self.every == 0:
+            self.record(step, loss.data)
+
+    def record(self, step: int, loss: float | None = None) -> None:
+        """Add a frame of the model as it is now, labelled with `step` (and `loss`, if known)."""
+        field = _Field.of(self.model, self._bounds, self.resolution, smooth=4)
+        self.frames.append(_Frame(step, loss, accuracy(predict(self.model, self.X), self.y), field))
+
+    def _finish(self) -> tuple[list[int], list[str], int]:
+        """Add a frame of the trained model if it moved on since the last one; the classes to draw."""
+        if not self.frames:
+            raise ValueError("no frames recorded: pass the recorder to fit(..., callback=recorder) first")
+        if self.frames[-1].step != self._updates:
+            self.record(self._updates)
+        index, names = _classes(self.y)
+        n_classes = max(_n_classes(frame.field, index) for frame in self.frames)
+        return index, names + [str(c) for c in range(len(names), n_classes)], n_classes
+
+    def _draw(self, ax: Axes, frame: _Frame, classes: tuple[list[int], list[str], int], title: str) -> None:
+        index, names, n_classes = classes
+        ax.clear()
+        _draw_field(ax, frame.field, n_classes)
+        _draw_points(ax, self.X, index, names, n_classes)
+        _style(ax, self._bounds)
+        ax.set_title(title)
+
+    def save(self, path: str | os.PathLike, fps: float = 5, hold: float = 2.0) -> Path:
+        """Write the frames to `path` as a GIF (matplotlib's Pillow writer); the last one is held `hold` seconds."""
+        if fps <= 0 or hold < 0:
+            raise ValueError(f"fps must be > 0 and hold >= 0, not fps={fps!r}, hold={hold!r}")
+        plt = _pyplot()
+        animation = require("matplotlib.animation", "animations need matplotlib")
+        classes = self._finish()
+        fig, ax = plt.subplots(figsize=_figure_size(self._bounds, 6.0))
+        where = f" on {self.dataset}" if self.dataset else ""
+
+        def draw(i: int) -> None:
+            frame = self.frames[i]
+            loss = "" if frame.loss is None else f", loss {frame.loss:.3g}"
+            self._draw(
+                ax, frame, classes, f"training{where}: step {frame.step}{loss}, accuracy {_percent(frame.accuracy)}"
+            )
+            _legend(ax)
+
+        order = list(range(len(self.frames))) + [len(self.frames) - 1] * round(hold * fps)
+        draw(0)
+        fig.tight_layout()  # around the first frame's title, labels and legend
+        movie = animation.FuncAnimation(fig, draw, frames=order, interval=1000 / fps, repeat=False)
+        path = Path(path)
+        movie.save(path, writer=animation.PillowWriter(fps=fps), dpi=80)
+        plt.close(fig)
+        return path
+
+    def plot(self, count: int = 4, path: str | os.PathLike | None = None) -> list[Axes]:
+        """`count` frames side by side, evenly spaced from the first to the trained model; saved to `path` if given.
+
+        A still picture of the same story as the GIF, for a page that shows no animation.
+        """
+        if not isinstance(count, int) or count < 1:
+            raise ValueError(f"count must be a whole number >= 1, not {count!r}")
+        plt = _pyplot()
+        classes = self._finish()
+        last = len(self.frames) - 1
+        chosen = sorted({round(i * last / (count - 1)) for i in range(count)} if count > 1 else {last})
+        width, height = _figure_size(self._bounds, 4.0)
+        fig, axes = plt.subplots(1, len(chosen), figsize=(3.0 * len(chosen) + 1.2, height - 0.6), squeeze=False)
+        for ax, i in zip(axes[0], chosen):
+            frame = self.frames[i]
+            self._draw(ax, frame, classes, f"step {frame.step}: accuracy {_percent(frame.accuracy)}")
+        for ax in axes[0][1:]:
+            ax.set_ylabel("")
+        _legend(axes[0][-1])
+        if self.dataset:
+            fig.suptitle(f"the decision boundary while training on {self.dataset}")
+        _finish(fig, path)
+        return list(axes[0])
+
+
+def animate_training(
+    model: Module,
+    X: Sequence[Sequence[float]],
+    y: Sequence,
+    loss: Callable[[list, Sequence], Value],
+    optimizer: Optimizer,
+    path: str | os.PathLike,
+    every: int = 5,
+    resolution: int = 40,
+    dataset: str | None = None,
+    fps: float = 5,
+    **fit_args: Any,
+) -> History:
+    """`fit`, recording the decision boundary every `every` steps, then write the GIF to `path`.
+
+    ``fit_args`` go to `fit` (steps, schedule, l2_weight, ...); a `callback` there still runs.
+    """
+    recorder = BoundaryRecorder(model, X, y, every=every, resolution=resolution, dataset=dataset)
+    theirs = fit_args.pop("callback", None)
+
+    def both(step: int, total: Value) -> None:
+        recorder(step, total)
+        if theirs is not None:
+            theirs(step, total)
+
+    history = fit(model, X, y, loss, optimizer, callback=both, **fit_args)
+    recorder.save(path, fps=fps)
+    return history

@@ -13,7 +13,9 @@ def import_torch():
         import torch  # a missing oracle fails CI instead of skipping silently
 
         return torch
-    return pytest.importorskip("torch", reason="PyTorch (the float64 oracle) is not installed: pip install -e '.[dev]'")
+    return pytest.importorskip(
+        "torch", reason="PyTorch (the float64 oracle) is not installed: pip install -e '.[test]'"
+    )
 
 
 def torch_grads(fn, inputs):

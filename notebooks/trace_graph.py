@@ -1,0 +1,118 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Drawing the graph: every value and every gradient
+#
+# `draw_dot(root)` (or `root.draw()`) turns the graph behind a Value into a Graphviz diagram,
+# shown inline here as SVG. Two looks: `style='record'`, micrograd's, with each value a
+# record of its label, data and gradient; and `style='circuit'`, the look of the CS231n notes
+# [Backpropagation, Intuitions](https://cs231n.github.io/optimization-2/), with ops as gates
+# and every wire carrying its forward value (green, above) and its gradient (red, below).
+# The circuits below are the notes' own.
+
+# %%
+# On Colab, install circuitgrad and its drawing extra first (Colab has Graphviz's `dot`).
+# Elsewhere, run the notebook where circuitgrad is installed (from a clone: `make notebooks`,
+# or `pip install -e '.[draw]'` and Graphviz's `dot` program).
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "circuitgrad[draw]"], check=True)
+
+# %%
+from engine import Value, draw_dot, maximum
+from nn import MLP
+
+x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
+q = x + y
+q.label = "q"
+f = q * z
+f.label = "f"
+f.draw(style="circuit")
+
+# %% [markdown]
+# Before `backward()` the diagram says the gradients are not computed yet, instead of
+# showing zeros that would look like answers. After it, each wire shows both numbers:
+# the add gate hands -4 to both its inputs, the mul gate swaps its inputs' values.
+
+# %%
+f.backward()
+f.draw(style="circuit")
+
+# %%
+f.draw()  # the record style
+
+# %% [markdown]
+# The notes' second circuit, 2·(x·y + max(z, w)): the max gate routes its whole gradient
+# to z; the wire from w carries gradient 0 and is drawn dashed: the gradient is blocked
+# there. The legend explains every highlight in use.
+
+# %%
+x, y = Value(3.0, label="x"), Value(-4.0, label="y")
+z, w = Value(2.0, label="z"), Value(-1.0, label="w")
+g = (x * y + maximum(z, w)) * 2
+g.label = "f"
+g.backward()
+g.draw(style="circuit")
+
+# %% [markdown]
+# ## A neuron
+#
+# The 2-D sigmoid neuron of the notes, built from primitive gates, and then as one fused
+# `dot` node and one `sigmoid`: the same gradients, a much smaller graph.
+
+# %%
+w0, w1, w2 = Value(2.0, label="w0"), Value(-3.0, label="w1"), Value(-3.0, label="w2")
+x0, x1 = Value(-1.0, label="x0"), Value(-2.0, label="x1")
+out = 1 / (1 + (-(w0 * x0 + w1 * x1 + w2)).exp())
+out.label = "f"
+out.backward()
+out.draw(style="circuit", precision=3)
+
+# %%
+fused = Value.dot([w0, w1], [x0, x1], bias=w2).sigmoid()
+fused.label = "f"
+for v in (w0, w1, w2, x0, x1):
+    v.grad = 0.0
+fused.backward()
+fused.draw(style="circuit", precision=3)
+
+# %% [markdown]
+# ## A whole MLP
+#
+# micrograd's demo network for one input is 65 nodes and 337 parameters: too many to read
+# one by one. Each neuron tags its nodes with its name (`layers.0.neurons.3`), so
+# `collapse='neuron'` draws one box per neuron with the value and gradient that leave it,
+# and `collapse='layer'` one box per layer.
+
+# %%
+model = MLP(2, [16, 16, 1], seed=0)
+score = model([0.5, -0.3])
+score.backward()
+draw_dot(score, collapse="layer")
+
+# %%
+draw_dot(score, collapse="neuron", rankdir="LR")
+
+# %% [markdown]
+# Two more ways to look at a large graph: `max_nodes` draws the nodes nearest the
+# output and says what it left out; `around=node, depth=k` draws one neighbourhood.
+
+# %%
+draw_dot(score, max_nodes=12)
+
+# %% [markdown]
+# Diagrams render to files with `.render('name', format='svg')` (or `'png'`, `'pdf'`), and
+# `circuitgrad train` writes the collapsed diagram of the trained network to `out/graph.svg`.
