@@ -70,7 +70,8 @@ class CharTokenizer:
         try:
             return [self._ids[c] for c in text]
         except KeyError as error:
-            raise ValueError(f"text holds {error.args[0]!r}, which is not in the vocabulary {''.join(self.chars)!r}") from None
+            known = "".join(self.chars)
+            raise ValueError(f"text holds {error.args[0]!r}, which is not in the vocabulary {known!r}") from None
 
     def frame(self, text: str) -> list[int]:
         """[BOS, ids of text..., BOS]: a document as the model trains on it."""
