@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import losses
+from . import gpt_cli, losses
 from .data import DATASETS, signed
 from .module import ACTIVATIONS, INITS, MLP
 from .optim import SGD, Adam, LinearDecay
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--staged", action="store_true", help="build the graph once and train with its written-out code (faster)"
     )
+    gpt_cli.add_parser(commands)
     return parser
 
 
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "train":
         return train(args)
+    if args.command == "gpt":
+        return gpt_cli.run(args)
     return 2
 
 

@@ -205,7 +205,9 @@ class MLPBlock(Module):
             hidden = self.fc1(x)
             if trace is not None:
                 trace.append([h.data for h in hidden])
-            return self.fc2([h.relu() for h in hidden], residual=residual)
+            with scope("relu"):
+                hidden = [h.relu() for h in hidden]
+            return self.fc2(hidden, residual=residual)
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         return _named(self, ("fc1", "fc2"))
