@@ -15,6 +15,7 @@ test: $(STAMP) dot
 bench: $(STAMP)
 	$(PY) tests/bench/demo_step.py
 	$(PY) tests/bench/nodes.py
+	$(PY) tests/bench/gpt_step.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check engine nn tests

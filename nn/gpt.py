@@ -330,11 +330,14 @@ class GPT(Module):
         Appends this position's keys and values to `cache`. microgpt's
         ``gpt(token_id, pos_id, keys, values)``.
         """
-        pos = len(cache)
-        if pos >= self.block_size:
+        if len(cache) >= self.block_size:
             raise ValueError(f"GPT: the cache is full: block_size is {self.block_size} positions")
         self._check_token(token, "token")
-        x = self._embed(token, pos)
+        return self._position(self.wte(token), cache)
+
+    def _position(self, token_vector: list[Value], cache: KVCache) -> list[Value]:
+        """`forward` from the token's embedding vector (a row of wte, or stand-ins for one)."""
+        x = self._embed(token_vector, len(cache))
         for block in self.layers:
             x = block(x, cache)
         return self.lm_head(x)
@@ -348,14 +351,14 @@ class GPT(Module):
         tokens = self._check_tokens(tokens, least=1)
         if len(tokens) > self.block_size:
             raise ValueError(f"GPT: tokens has {len(tokens)} positions, more than block_size {self.block_size}")
-        xs = [self._embed(token, pos) for pos, token in enumerate(tokens)]
+        xs = [self._embed(self.wte(token), pos) for pos, token in enumerate(tokens)]
         for block in self.layers:
             xs = block.sequence(xs)
         return [self.lm_head(x) for x in xs]
 
-    def _embed(self, token: int, pos: int) -> list[Value]:
+    def _embed(self, token_vector: list[Value], pos: int) -> list[Value]:
         with scope("embedding"):
-            x = [t + p for t, p in zip(self.wte(token), self.wpe(pos))]
+            x = [t + p for t, p in zip(token_vector, self.wpe(pos))]
         return self.norm(x)  # not redundant: the residual stream starts normalised
 
     def loss(self, tokens: Sequence[int], trace: Trace | None = None) -> Value:
@@ -508,6 +511,81 @@ class GPT(Module):
         return tokens
 
 
+class StagedLoss:
+    """``model.loss(tokens)`` and its backward pass, run by code that `engine.stage` wrote out.
+
+    Calling it on a document adds d(loss)/d(parameter) to every parameter's
+    ``.grad``, as ``model.loss(tokens).backward()`` would, and returns the loss;
+    but it builds no graph: for each number of positions n it builds one graph
+    once, stages it, and from then on re-runs that code. The graph must not
+    depend on the tokens, so in it the token embeddings are stand-in leaves
+    (the rows of wte are copied in before a call, and their gradients added
+    to wte after) and the target is picked by a dot with a one-hot vector of
+    stand-ins. The numbers are the graph's: the same up to rounding (the largest
+    logit that softmax subtracts is frozen at the value it had when the code
+    was written; the result does not depend on it). Staging a length takes
+    about a second; a run of many steps gets it back many times over.
+    """
+
+    def __init__(self, model: GPT):
+        self.model = model
+        self.staged: dict[int, tuple] = {}  # n -> (Staged, token stand-ins, target stand-ins)
+
+    def __call__(self, tokens: Sequence[int]) -> float:
+        from engine import StageError
+
+        model = self.model
+        tokens = model._check_tokens(tokens, least=2)
+        n = min(model.block_size, len(tokens) - 1)
+        if n not in self.staged:
+            self.staged[n] = self._build(n, tokens)
+        try:
+            return self._run(n, tokens)
+        except (OverflowError, ZeroDivisionError, ValueError, StageError):
+            # the frozen shift no longer suits these logits: stage this length again from the current numbers
+            self.staged[n] = self._build(n, tokens)
+            return self._run(n, tokens)
+
+    def _run(self, n: int, tokens: list[int]) -> float:
+        run, inputs, targets = self.staged[n]
+        rows = [self.model.wte.weight[token] for token in tokens[:n]]
+        for stand_ins, row in zip(inputs, rows):
+            for e, w in zip(stand_ins, row):
+                e.data = w.data
+        for pos, one_hot in enumerate(targets):
+            for k, e in enumerate(one_hot):
+                e.data = 1.0 if k == tokens[pos + 1] else 0.0
+        try:
+            loss = run()
+        finally:
+            for stand_ins, row in zip(inputs, rows):
+                for e, w in zip(stand_ins, row):
+                    w.grad += e.grad
+                    e.grad = 0.0
+            for one_hot in targets:
+                for e in one_hot:
+                    e.grad = 0.0
+        return loss
+
+    def _build(self, n: int, tokens: list[int]):
+        from engine import stage
+
+        model = self.model
+        inputs = [[Value(w.data) for w in model.wte.weight[token]] for token in tokens[:n]]
+        targets = [[Value(float(k == token)) for k in range(model.vocab_size)] for token in tokens[1 : n + 1]]
+        cache = KVCache(model.n_layer)
+        losses = []
+        for pos in range(n):
+            logits = model._position(inputs[pos], cache)
+            with scope("loss"):
+                m = max(z.data for z in logits)
+                exps = [(z - m).exp() for z in logits]
+                losses.append(-(Value.dot(targets[pos], exps) / Value.sum(exps)).log())
+        with scope("loss"):
+            loss = Value.sum(losses) * (1.0 / n)
+        return stage(loss), inputs, targets
+
+
 def _neg_log_prob(logits: list[Value], target: int) -> Value:
     """-log softmax(logits)[target], as microgpt: exps with the max subtracted, then one division."""
     m = max(z.data for z in logits)
@@ -535,6 +613,7 @@ def fit_gpt(
     eps: float = 1e-8,
     progress: bool | None = None,
     callback: Callable[[int, Value], None] | None = None,
+    staged: bool = False,
 ) -> GPTHistory:
     """Train as microgpt does: step k takes document ``docs[k % len(docs)]``.
 
@@ -545,6 +624,11 @@ def fit_gpt(
     first step. `progress`: a tqdm bar with the loss; None shows it only when
     stdout is a terminal. `callback(k, loss)` runs after backward, before the
     update.
+
+    ``staged=True`` runs each step with `StagedLoss`: code written out by
+    `engine.stage`, once per document length, instead of a new graph. The same
+    numbers up to rounding, several times faster once each length is staged;
+    `callback` then gets the loss as a leaf.
     """
     _count(steps, "steps", "fit_gpt")
     if not docs:
@@ -565,11 +649,16 @@ def fit_gpt(
         from tqdm import tqdm
 
         bar = tqdm(total=steps, desc="training", unit="step")
+    run = StagedLoss(model) if staged else None
     try:
         for k in range(steps):
-            loss = model.loss(sequences[k % len(sequences)])
+            tokens = sequences[k % len(sequences)]
             optimizer.zero_grad()
-            loss.backward()
+            if run is None:
+                loss = model.loss(tokens)
+                loss.backward()
+            else:
+                loss = Value(run(tokens))
             if callback is not None:
                 callback(k, loss)
             history.lr.append(schedule.step())

@@ -11,7 +11,7 @@ from microgpt_reference import MicroGPT, MicroValue
 from engine import Value, draw_dot, topological_order
 from nn import GPT, CharTokenizer, Embedding, Linear, RMSNorm, diagnose_gpt, fit_gpt, softmax
 from nn.data import documents, names
-from nn.gpt import KVCache
+from nn.gpt import KVCache, StagedLoss
 from nn.gpt_inside import attention_maps, position_graph
 
 LETTERS = CharTokenizer("abcdefghijklmnopqrstuvwxyz")
@@ -427,3 +427,48 @@ def test_one_positions_graph_draws_one_box_per_module_and_keeps_the_models_grads
 def test_cache_is_per_layer():
     cache = KVCache(3)
     assert len(cache.keys) == 3 and len(cache) == 0
+
+
+# ------------------------------------------------------------------ staged
+
+
+def test_staged_steps_give_the_graphs_gradients_and_losses():
+    model = GPT(LETTERS.vocab_size, seed=8, tokenizer=LETTERS)
+    staged = StagedLoss(model)
+    for doc in ("anna", "bob", "hannah", "bob"):  # repeated tokens; a length seen before
+        tokens = LETTERS.frame(doc)
+        model.zero_grad()
+        loss = model.loss(tokens)
+        loss.backward()
+        expected = [p.grad for p in model.parameters()]
+        model.zero_grad()
+        assert close(staged(tokens), loss.data, rel=1e-12)
+        assert all(close(p.grad, g, rel=1e-12, abs_=1e-15) for p, g in zip(model.parameters(), expected))
+    assert sorted(staged.staged) == [4, 5, 7]
+
+
+def test_staged_training_follows_the_graphs_training():
+    docs = ["emma", "liam", "ava", "noah", "mia", "zoe", "owen"]  # two lengths: two stagings
+    dynamic = GPT(LETTERS.vocab_size, seed=9, tokenizer=LETTERS)
+    staged = GPT(LETTERS.vocab_size, seed=9, tokenizer=LETTERS)
+    ours = fit_gpt(dynamic, docs, steps=20, progress=False).loss
+    theirs = fit_gpt(staged, docs, steps=20, progress=False, staged=True).loss
+    assert all(close(a, b, rel=1e-9, abs_=1e-9) for a, b in zip(ours, theirs, strict=True))
+    assert all(close(p.data, q.data, rel=1e-9, abs_=1e-9) for p, q in zip(dynamic.parameters(), staged.parameters()))
+
+
+def test_staged_code_is_written_again_when_its_frozen_shift_stops_fitting():
+    model = GPT(LETTERS.vocab_size, seed=0, tokenizer=LETTERS)
+    staged = StagedLoss(model)
+    tokens = LETTERS.frame("eve")
+    staged(tokens)
+    first = staged.staged[4][0]
+    first_row = [p.data for p in model.lm_head.weight[0]]
+    for row in model.lm_head.weight:
+        for p, w in zip(row, first_row):
+            p.data = 5000.0 * w  # equal logits far from the old ones: exp(z - old max) over- or underflows
+    model.zero_grad()
+    expected = model.loss(tokens).data
+    model.zero_grad()
+    assert close(staged(tokens), expected, rel=1e-12)
+    assert staged.staged[4][0] is not first
