@@ -33,7 +33,7 @@ from pathlib import Path
 
 from engine import Value, no_grad, scope
 
-from .layers import Embedding, Linear, RMSNorm, _count, softmax
+from .layers import Embedding, Linear, RMSNorm, _count, _positive_number, softmax
 from .module import Module, make_rng
 from .optim import Adam, LinearDecay
 
@@ -192,7 +192,7 @@ class CausalSelfAttention(Module):
 
 
 class MLPBlock(Module):
-    """fc2(relu(fc1(x))): up to 4 x n_embd hidden units and back, no biases."""
+    """fc2(relu(fc1(x))): out to 4 x n_embd hidden units and back to n_embd, no biases."""
 
     def __init__(self, n_embd: int, std: float = 0.08, rng=None, name: str = "mlp"):
         rng = make_rng(rng=rng)
@@ -302,8 +302,7 @@ class GPT(Module):
             raise ValueError(f"GPT: n_embd ({n_embd}) must be divisible by n_head ({n_head})")
         if tokenizer is not None and tokenizer.vocab_size != vocab_size:
             raise ValueError(f"GPT: the tokenizer has {tokenizer.vocab_size} tokens but vocab_size is {vocab_size}")
-        if not (isinstance(std, (int, float)) and std >= 0 and math.isfinite(std)):
-            raise ValueError(f"GPT: std must be a finite number >= 0, not {std!r}")
+        _positive_number(std, "std", "GPT")
         rng = make_rng(seed, rng)
         self.vocab_size, self.n_embd, self.n_head, self.n_layer = vocab_size, n_embd, n_head, n_layer
         self.block_size, self.bos, self.tokenizer = block_size, vocab_size - 1, tokenizer

@@ -11,6 +11,7 @@ diagrams and diagnostics can group a graph by module.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
@@ -27,6 +28,15 @@ def _count(value: object, argument: str, owner: str, least: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise ValueError(f"{owner}: {argument} must be a whole number >= {least}, not {value!r}")
     return value
+
+
+def _positive_number(value: object, argument: str, owner: str, zero: bool = True) -> float:
+    """`value` as a finite float >= 0 (> 0 unless `zero`), or a ValueError naming the argument."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not zero):
+        bound = ">= 0" if zero else "> 0"
+        raise ValueError(f"{owner}: {argument} must be a finite number {bound}, not {value!r}")
+    return float(value)
 
 
 def _scope(name: str):
@@ -63,6 +73,7 @@ class Embedding(Module):
     ):
         _count(num, "num", "Embedding")
         _count(dim, "dim", "Embedding")
+        _positive_number(std, "std", "Embedding")
         self.num, self.dim, self.name = num, dim, name
         self.weight = gaussian_matrix(num, dim, std, make_rng(seed, rng))
 
@@ -102,6 +113,7 @@ class Linear(Module):
     ):
         _count(nin, "nin", "Linear")
         _count(nout, "nout", "Linear")
+        _positive_number(std, "std", "Linear")
         self.nin, self.nout, self.name = nin, nout, name
         self.weight = gaussian_matrix(nout, nin, std, make_rng(seed, rng))
         self.bias = [Value(0.0) for _ in range(nout)] if bias else None
@@ -146,9 +158,7 @@ class RMSNorm(Module):
 
     def __init__(self, dim: int, eps: float = 1e-5, name: str = ""):
         _count(dim, "dim", "RMSNorm")
-        if not eps >= 0:
-            raise ValueError(f"RMSNorm: eps must be a number >= 0, not {eps!r}")
-        self.dim, self.eps, self.name = dim, float(eps), name
+        self.dim, self.eps, self.name = dim, _positive_number(eps, "eps", "RMSNorm"), name
 
     def __call__(self, x: Sequence[Value]) -> list[Value]:
         if len(x) != self.dim:

@@ -472,3 +472,22 @@ def test_staged_code_is_written_again_when_its_frozen_shift_stops_fitting():
     model.zero_grad()
     assert close(staged(tokens), expected, rel=1e-12)
     assert staged.staged[4][0] is not first
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Embedding(0, 3), "Embedding: num must be a whole number >= 1, not 0"),
+        (lambda: Embedding(3, 2, std=-0.1), "Embedding: std must be a finite number >= 0"),
+        (lambda: Embedding(3, 2)(3), r"index must be a whole number in 0..2, not 3"),
+        (lambda: Linear(2, 0), "Linear: nout must be a whole number >= 1, not 0"),
+        (lambda: Linear(2, 3)([Value(1.0)]), r"x must have 2 entries, not 1"),
+        (lambda: Linear(2, 3)([1.0, 2.0], residual=[1.0]), r"residual must have 3 entries, not 1"),
+        (lambda: RMSNorm(3, eps="small"), "RMSNorm: eps must be a finite number >= 0, not 'small'"),
+        (lambda: RMSNorm(3)([Value(1.0)]), "x must have 3 entries, not 1"),
+        (lambda: softmax([]), "softmax: logits must not be empty"),
+    ],
+)
+def test_layer_arguments_are_checked(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
