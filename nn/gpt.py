@@ -545,6 +545,13 @@ class StagedLoss:
             self.staged[n] = self._build(n, tokens)
             return self._run(n, tokens)
 
+    def prepare(self, n: int) -> None:
+        """Stage the graph of documents with n positions now (the first call with one would)."""
+        _count(n, "n", "StagedLoss.prepare")
+        if n > self.model.block_size:
+            raise ValueError(f"StagedLoss.prepare: n must be at most block_size {self.model.block_size}, not {n}")
+        self.staged[n] = self._build(n, [self.model.bos] * (n + 1))
+
     def _run(self, n: int, tokens: list[int]) -> float:
         run, inputs, targets = self.staged[n]
         rows = [self.model.wte.weight[token] for token in tokens[:n]]

@@ -445,6 +445,10 @@ def test_staged_steps_give_the_graphs_gradients_and_losses():
         assert close(staged(tokens), loss.data, rel=1e-12)
         assert all(close(p.grad, g, rel=1e-12, abs_=1e-15) for p, g in zip(model.parameters(), expected))
     assert sorted(staged.staged) == [4, 5, 7]
+    staged.prepare(2)
+    assert sorted(staged.staged) == [2, 4, 5, 7]
+    with pytest.raises(ValueError, match="n must be at most block_size 16, not 17"):
+        staged.prepare(17)
 
 
 def test_staged_training_follows_the_graphs_training():

@@ -71,7 +71,7 @@ def main() -> None:
     lengths = sorted({min(16, len(doc) + 1) for doc in docs})
     start = time.perf_counter()
     for n in lengths:  # stage every length the data has (the weights stay as they are)
-        staged.staged.staged[n] = staged.staged._build(n, [0] * (n + 1))
+        staged.staged.prepare(n)
     staging = time.perf_counter() - start
     own = MicroGPT(tokenizer.vocab_size, rng=random.Random(0))
     dropped_in = MicroGPT(tokenizer.vocab_size, Value=Value, rng=random.Random(0))
