@@ -66,12 +66,16 @@ def plot_attention(model: GPT, doc: str | Sequence[int], path=None):
     size = len(maps[0][0])
     labels = [model.tokenizer.label(t) if model.tokenizer else str(t) for t in tokens[:size]]
     fig, axes = plt.subplots(
-        model.n_layer, model.n_head, figsize=(2.6 * model.n_head, 2.6 * model.n_layer + 0.4), squeeze=False
+        model.n_layer,
+        model.n_head,
+        figsize=(2.6 * model.n_head + 0.8, 2.6 * model.n_layer + 0.4),
+        squeeze=False,
+        layout="constrained",
     )
     for i, layer in enumerate(maps):
         for h, matrix in enumerate(layer):
             ax = axes[i][h]
-            ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="viridis")
+            image = ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="viridis")
             ax.set_xticks(range(size), labels, fontsize=7)
             ax.set_yticks(range(size), labels, fontsize=7)
             ax.set_title(f"layer {i}, head {h}", fontsize=9)
@@ -81,7 +85,7 @@ def plot_attention(model: GPT, doc: str | Sequence[int], path=None):
                 ax.set_xlabel("attends to (key)", fontsize=8)
     text = doc if isinstance(doc, str) else model.tokenizer.decode(tokens) if model.tokenizer else ""
     fig.suptitle(f"attention weights{f' on {text!r}' if text else ''}", fontsize=10)
-    fig.tight_layout()
+    fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
     if path is not None:
         fig.savefig(path, dpi=100)
         plt.close(fig)
