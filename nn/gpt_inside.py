@@ -186,6 +186,41 @@ def module_gradients(model: GPT, lr: float | None = None) -> list[ModuleGradient
     return stats
 
 
+class ModuleGradientMonitor:
+    """Records `module_gradients` at every step of `fit_gpt`: pass it as ``callback=``.
+
+    ``monitor.norms[module]`` is that module's gradient norm, one per step.
+    """
+
+    def __init__(self, model: GPT, lr: float | None = None):
+        self.model, self.lr = model, lr
+        self.steps: list[list[ModuleGradients]] = []
+
+    def __call__(self, step: int, loss: Value) -> None:
+        self.steps.append(module_gradients(self.model, self.lr))
+
+    @property
+    def norms(self) -> dict[str, list[float]]:
+        names = [g.module for g in self.steps[0]] if self.steps else []
+        return {name: [step[i].norm for step in self.steps] for i, name in enumerate(names)}
+
+    def plot(self, ax=None, window: int = 20):
+        """Each module's gradient norm over the steps (a moving mean of `window` steps, log scale)."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        for name, norms in self.norms.items():
+            k = max(1, min(window, len(norms)))
+            smooth = [sum(norms[i - k + 1 : i + 1]) / k for i in range(k - 1, len(norms))]
+            ax.plot(range(k - 1, len(norms)), smooth, label=name)
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_ylabel(f"gradient norm (mean of {window} steps)")
+        ax.legend(fontsize=7)
+        return ax
+
+
 @dataclass(repr=False)
 class GPTReport:
     """What `diagnose_gpt` found. A summary in the REPL, tables in Jupyter."""

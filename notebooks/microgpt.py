@@ -35,7 +35,7 @@ from engine import draw_dot, topological_order
 from nn import GPT, CharTokenizer, diagnose_gpt, fit_gpt
 from nn.data import names
 from nn.gpt import StagedLoss
-from nn.gpt_inside import attention_maps, plot_attention, plot_gpt_loss, position_graph
+from nn.gpt_inside import ModuleGradientMonitor, plot_attention, plot_gpt_loss, position_graph
 
 # %% [markdown]
 # ## The data and the tokenizer
@@ -82,15 +82,26 @@ print("by module:", Counter(n.scope.split(".head.")[0] for n in nodes).most_comm
 # ## Training
 #
 # One name per step, Adam (betas 0.85 and 0.99), the learning rate falling from 0.01 to 0 in a
-# straight line. A short run here; `circuitgrad gpt` runs microgpt's 1,000 steps.
+# straight line. A short run here; `circuitgrad gpt` runs microgpt's 1,000 steps. The monitor
+# records the gradient norm of every module at every step.
 
 # %%
+monitor = ModuleGradientMonitor(model)
 start = time.perf_counter()
-history = fit_gpt(model, docs, steps=300, progress=False)
+history = fit_gpt(model, docs, steps=300, progress=False, callback=monitor)
 seconds = time.perf_counter() - start
 last = sum(history.loss[-50:]) / 50
 print(f"300 steps in {seconds:.1f} s; first loss {history.loss[0]:.3f}, mean of the last 50 {last:.3f}")
 plot_gpt_loss(history);
+
+# %% [markdown]
+# Where the learning happens: the gradient reaching each module, step by step. The query and
+# key projections get the least: their gradient passes through the attention softmax. `wte`
+# and `wpe` lie on top of each other: the add gate in wte[token] + wpe[position] hands both the
+# same gradient (their norms differ only when a letter repeats in a name).
+
+# %%
+monitor.plot();
 
 # %% [markdown]
 # ## Sampling

@@ -12,7 +12,7 @@ from engine import Value, draw_dot, topological_order
 from nn import GPT, CharTokenizer, Embedding, Linear, RMSNorm, diagnose_gpt, fit_gpt, softmax
 from nn.data import documents, names
 from nn.gpt import KVCache, StagedLoss
-from nn.gpt_inside import attention_maps, position_graph
+from nn.gpt_inside import ModuleGradientMonitor, attention_maps, module_gradients, position_graph
 
 LETTERS = CharTokenizer("abcdefghijklmnopqrstuvwxyz")
 
@@ -495,3 +495,15 @@ def test_staged_code_is_written_again_when_its_frozen_shift_stops_fitting():
 def test_layer_arguments_are_checked(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_the_gradient_monitor_records_every_module_at_every_step():
+    model = GPT(LETTERS.vocab_size, seed=0, tokenizer=LETTERS)
+    monitor = ModuleGradientMonitor(model, lr=0.01)
+    fit_gpt(model, ["emma", "bob", "eve"], steps=3, progress=False, callback=monitor)
+    norms = monitor.norms
+    assert list(norms)[:3] == ["wte", "wpe", "lm_head"] and all(len(v) == 3 for v in norms.values())
+    twin = GPT(LETTERS.vocab_size, seed=0, tokenizer=LETTERS)
+    twin.loss(LETTERS.frame("emma")).backward()  # the first step's gradient
+    assert [norms[g.module][0] for g in module_gradients(twin)] == [g.norm for g in module_gradients(twin)]
+    assert monitor.plot() is not None
