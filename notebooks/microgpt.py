@@ -88,10 +88,10 @@ print("by module:", Counter(n.scope.split(".head.")[0] for n in nodes).most_comm
 # %%
 monitor = ModuleGradientMonitor(model)
 start = time.perf_counter()
-history = fit_gpt(model, docs, steps=300, progress=False, callback=monitor)
+history = fit_gpt(model, docs, steps=200, progress=False, callback=monitor)
 seconds = time.perf_counter() - start
 last = sum(history.loss[-50:]) / 50
-print(f"300 steps in {seconds:.1f} s; first loss {history.loss[0]:.3f}, mean of the last 50 {last:.3f}")
+print(f"200 steps in {seconds:.1f} s; first loss {history.loss[0]:.3f}, mean of the last 50 {last:.3f}")
 plot_gpt_loss(history);
 
 # %% [markdown]
@@ -149,7 +149,7 @@ draw_dot(position_graph(model, "emma"), collapse="neuron", rankdir="TB")
 # the learning happens.
 
 # %%
-diagnose_gpt(model, docs[:64], lr=0.01)
+diagnose_gpt(model, docs[:32], lr=0.01)
 
 # %% [markdown]
 # Break it on purpose: zero one MLP unit's weights (its input is then 0 everywhere and
@@ -163,7 +163,7 @@ for key in ("layer0.attn_wq", "layer0.attn_wk"):
     for row in broken.matrices()[key]:
         for p in row:
             p.data *= 30
-diagnose_gpt(broken, docs[:64])
+diagnose_gpt(broken, docs[:32])
 
 # %% [markdown]
 # ## Faster: staged code
