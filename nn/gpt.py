@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import Value, no_grad, scope
+from engine import StageError, Value, no_grad, scope, stage
 
 from .layers import Embedding, Linear, RMSNorm, _count, _positive_number, softmax
 from .module import Module, make_rng
@@ -531,8 +531,6 @@ class StagedLoss:
         self.staged: dict[int, tuple] = {}  # n -> (Staged, token stand-ins, target stand-ins)
 
     def __call__(self, tokens: Sequence[int]) -> float:
-        from engine import StageError
-
         model = self.model
         tokens = model._check_tokens(tokens, least=2)
         n = min(model.block_size, len(tokens) - 1)
@@ -574,8 +572,6 @@ class StagedLoss:
         return loss
 
     def _build(self, n: int, tokens: list[int]):
-        from engine import stage
-
         model = self.model
         inputs = [[Value(w.data) for w in model.wte.weight[token]] for token in tokens[:n]]
         targets = [[Value(float(k == token)) for k in range(model.vocab_size)] for token in tokens[1 : n + 1]]
