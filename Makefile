@@ -26,6 +26,7 @@ test: $(TEST_STAMP) dot cc
 bench: $(BENCH_STAMP)
 	$(PY) tests/bench/demo_step.py
 	$(PY) tests/bench/nodes.py
+	$(PY) tests/bench/gpt_step.py
 
 notebooks: $(TEST_STAMP) dot
 	$(PY) tools/notebooks.py

@@ -9,8 +9,11 @@ constructor checks its arguments on entry and names the one that is wrong.
 
 __version__ = "0.1.0"  # the distribution's version (pyproject.toml), for `circuitgrad --version` uninstalled
 
-from . import data, diagnostics, losses, optim
+from . import data, diagnostics, gpt, losses, optim
 from .diagnostics import GradientMonitor, Report, dead_relus, diagnose, gradient_stats, saturation
+from .gpt import GPT, CharTokenizer, fit_gpt
+from .gpt_inside import diagnose_gpt
+from .layers import Embedding, Linear, RMSNorm, softmax
 from .module import MLP, RNN, Layer, Module, Neuron
 from .optim import SGD, Adam, LinearDecay, clip_grad_norm
 from .train import (
@@ -25,6 +28,15 @@ from .train import (
 )
 
 __all__ = [
+    "GPT",
+    "CharTokenizer",
+    "Embedding",
+    "Linear",
+    "RMSNorm",
+    "diagnose_gpt",
+    "fit_gpt",
+    "gpt",
+    "softmax",
     "GradientMonitor",
     "Report",
     "dead_relus",

@@ -309,7 +309,17 @@ def _write_diagram(model, x, out: Path) -> Path | None:
 
 # ------------------------------------------------------------------- the command
 
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], argparse.ArgumentParser], ...] = (add_train_command,)
+def add_gpt_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`circuitgrad gpt` (nn/gpt_cli.py), imported when the parser is built: it uses the types above."""
+    from . import gpt_cli
+
+    return gpt_cli.add_parser(commands)
+
+
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], argparse.ArgumentParser], ...] = (
+    add_train_command,
+    add_gpt_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

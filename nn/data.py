@@ -4,13 +4,18 @@ Each returns ``(X, y)``: a list of input tuples and a list of integer class
 labels 0, 1, ...; a hinge loss wants labels -1 / +1: use `signed(y)`. Sizes are
 whole numbers, `noise` (or `std`) a finite number >= 0, `seed` a whole number or
 None; anything else raises a clear error naming the argument.
+
+For sequence models: `names()` is a list of real first names shipped with the
+package, and `documents(path)` reads any text file with one document per line.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Callable
+from importlib import resources
 
 from . import _checks as check
 
@@ -136,3 +141,37 @@ DATASETS: dict[str, Callable[..., Points]] = {
     "xor": xor,
     "blobs": blobs,
 }
+
+
+def names() -> list[str]:
+    """5,163 real first names, lowercase a-z, one per document, in alphabetical order.
+
+    They are the first names of the US Census Bureau's 1990 name-frequency lists
+    (female and male; public domain), as shipped by the PyPI package `names`
+    0.3.0 (files dist.female.first and dist.male.first), lowercased and
+    deduplicated. The file is ``nn/names.txt``: no download is needed.
+    """
+    text = resources.files(__package__).joinpath("names.txt").read_text(encoding="utf-8")
+    return text.split()
+
+
+def documents(path: str | os.PathLike) -> list[str]:
+    """The non-blank lines of a UTF-8 text file, stripped: one document per line.
+
+    Raises ValueError naming the file when it cannot be read, is not UTF-8
+    text, holds no document, or uses only one distinct character (a model
+    could learn nothing from it).
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({error.strerror or error})") from None
+    docs = [line.strip() for line in text.splitlines() if line.strip()]
+    if not docs:
+        raise ValueError(f"{path}: holds no documents (every line is empty)")
+    if len(set("".join(docs))) < 2:
+        raise ValueError(f"{path}: uses a single distinct character; a model needs at least two")
+    return docs

@@ -1,0 +1,63 @@
+"""`circuitgrad gpt` end to end: a few steps, the files it writes, and bad flags."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from nn import GPT
+from nn.cli import main
+
+
+def test_gpt_trains_samples_and_writes_its_outputs(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["gpt", "--steps", "4", "--samples", "3", "--seed", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "4,192 parameters" in printed.out and "5,163 documents" in printed.out
+    assert printed.out.count("sample ") == 3
+    assert printed.err == ""  # stdout is not a terminal here: no progress bar
+    expected = ["model.json", "loss.png", "attention.png"] + (["graph.svg"] if shutil.which("dot") else [])
+    for name in expected:
+        assert (out / name).stat().st_size > 0, name
+    model = GPT.from_file(out / "model.json")
+    assert model.config()["chars"] == "abcdefghijklmnopqrstuvwxyz" and model.n_embd == 16
+
+
+def test_gpt_reads_a_data_file_and_takes_the_model_sizes(tmp_path, capsys):
+    data = tmp_path / "words.txt"
+    data.write_text("abba\nbaab\nab ba\n", encoding="utf-8")
+    args = ["gpt", "--data", str(data), "--steps", "2", "--n-embd", "6", "--n-head", "3", "--n-layer", "2"]
+    assert main([*args, "--block-size", "4", "--temperature", "1.5", "--samples", "1", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "n_embd=6, n_head=3, n_layer=2, block_size=4" in printed and "4 tokens" in printed
+    assert "documents are longer than --block-size" in printed
+    assert GPT.from_file(tmp_path / "model.json").tokenizer.chars == [" ", "a", "b"]
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--steps", "0"], "argument --steps: must be at least 1, not 0"),
+        (["--steps", "ten"], "argument --steps: must be a whole number, not 'ten'"),
+        (["--n-embd", "-2"], "argument --n-embd: must be at least 1"),
+        (["--n-head", "5"], "argument --n-head: must divide --n-embd (16), not 5"),
+        (["--block-size", "1.5"], "argument --block-size: must be a whole number"),
+        (["--temperature", "0"], "argument --temperature: must be a number above 0"),
+        (["--temperature", "nan"], "argument --temperature: must be a number above 0"),
+        (["--data", "{missing}"], "argument --data: {missing}: cannot be read"),
+        (["--data", "{empty}"], "argument --data: {empty}: holds no documents"),
+        (["--data", "{single}"], "argument --data: {single}: uses a single distinct character"),
+    ],
+)
+def test_bad_flags_exit_2_naming_the_flag(tmp_path, capsys, flags, message):
+    paths = {"missing": tmp_path / "nope.txt", "empty": tmp_path / "empty.txt", "single": tmp_path / "one.txt"}
+    paths["empty"].write_text("\n\n", encoding="utf-8")
+    paths["single"].write_text("zz\nz\n", encoding="utf-8")
+    flags = [flag.format(**paths) for flag in flags]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["gpt", *flags, "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors[-1].startswith("circuitgrad gpt: error: ") and message.format(**paths) in errors[-1], errors
+    assert not (tmp_path / "out").exists()
