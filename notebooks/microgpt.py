@@ -25,6 +25,19 @@
 # against microgpt's algorithm over 20 Adam steps, and its loss and every gradient against
 # PyTorch in float64. What differs is how the graph is built: a matrix-vector product is one
 # fused `Value.dot` node per output, not two nodes per multiply-add.
+#
+# Backprop through it is the same local process the CS231n notes
+# [Backpropagation, Intuitions](https://cs231n.github.io/optimization-2/) describe for one
+# neuron: every gate multiplies the gradient coming in by its local gradient.
+
+# %%
+# On Colab, install circuitgrad and its plotting extra first. Elsewhere, run the notebook
+# where circuitgrad is installed (from a clone: `make notebooks`, or `pip install -e '.[demo]'`).
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "circuitgrad[plots]"], check=True)
 
 # %%
 import random

@@ -54,7 +54,7 @@ def test_the_package_ships_its_license_and_type_markers():
     config = _pyproject()
     assert config["project"]["license-files"] == ["LICENSE"]
     assert "MIT License" in (ROOT / "LICENSE").read_text()
-    assert config["tool"]["setuptools"]["package-data"] == {"engine": ["py.typed"], "nn": ["py.typed"]}
+    assert config["tool"]["setuptools"]["package-data"] == {"engine": ["py.typed"], "nn": ["py.typed", "names.txt"]}
     assert (ROOT / "engine" / "py.typed").exists() and (ROOT / "nn" / "py.typed").exists()
     assert "prune tests" in (ROOT / "MANIFEST.in").read_text()  # the sdist leaves out tests it could not run
 

@@ -38,7 +38,7 @@ def test_gpt_reads_a_data_file_and_takes_the_model_sizes(tmp_path, capsys):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--steps", "0"], "argument --steps: must be at least 1, not 0"),
+        (["--steps", "0"], "argument --steps: must be at least 1, not '0'"),
         (["--steps", "ten"], "argument --steps: must be a whole number, not 'ten'"),
         (["--n-embd", "-2"], "argument --n-embd: must be at least 1"),
         (["--n-head", "5"], "argument --n-head: must divide --n-embd (16), not 5"),
