@@ -19,6 +19,7 @@ from .custom import silu, softplus, swish
 from .draw import DotNotFound, draw_dot
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad
 from .grad_mode import enable_grad, is_recording, no_grad
+from .memory import gc_paused
 from .op import Op, defop
 from .scope import current_scope, scope
 from .stage import Staged, StageError, stage
@@ -26,6 +27,7 @@ from .value import Value, topological_order
 
 maximum = ops.maximum
 minimum = ops.minimum
+logsumexp = ops.logsumexp
 
 __all__ = [
     "AnomalyError",
@@ -43,6 +45,7 @@ __all__ = [
     "detect_anomaly",
     "draw_dot",
     "enable_grad",
+    "gc_paused",
     "generic",
     "grad",
     "gradcheck",
@@ -53,6 +56,7 @@ __all__ = [
     "is_recording",
     "jacobian",
     "jvp",
+    "logsumexp",
     "maximum",
     "minimum",
     "no_grad",

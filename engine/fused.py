@@ -22,7 +22,7 @@ from .number import as_real
 from .op import Op
 from .value import Value, make_node
 
-__all__ = ["Dot", "Sum", "add_up"]
+__all__ = ["Dot", "LogSumExp", "Sum", "add_up"]
 
 if sum([1e16, 1.0, -1e16], -0.0) == 0.0:  # the built-in sum adds floats left to right (Python < 3.12)
     add_up = sum
@@ -56,7 +56,8 @@ class _Fused(Op):
         self.defaults = ()
         self.checks = ()
         self.overflow = self.infix = self.saturates = False
-        self.partners = name == "dot"
+        self.partners = False
+        self.splits = True
         self.formulas = False
         self.draw = lambda *numbers: gate
         self.zero = zero
@@ -109,6 +110,7 @@ class Dot(_Fused):
 
     def __init__(self) -> None:
         super().__init__("dot", "·", "multiplied by 0", self.__doc__ or "")
+        self.partners = True  # its locals are its other inputs: finite when the output is
 
     def __call__(self, ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Any = None) -> Value:  # type: ignore[override]
         ws = ws if type(ws) is list else list(ws)
@@ -181,3 +183,60 @@ class Dot(_Fused):
             terms.append(texts[-1])
         partners = [*texts[n : 2 * n], *texts[:n], *(["1.0"] if has_bias else [])]
         return " + ".join(terms) if terms else "0.0", partners, []
+
+
+def logsumexp_of(numbers: Sequence[float]) -> float:
+    """log(e**x0 + e**x1 + ...) of floats, the largest taken out first so no exp overflows.
+
+    nan if any is nan; inf if any is inf; -inf if all are -inf.
+    """
+    top = -math.inf
+    for x in numbers:
+        if x != x:
+            return math.nan
+        if x > top:
+            top = x
+    if math.isinf(top):
+        return top
+    return top + math.log(add_up([math.exp(x - top) for x in numbers], -0.0))
+
+
+class LogSumExp(_Fused):
+    """log(e**v0 + e**v1 + ...) as one node, stable; d/dv_i = e**(v_i - out): the softmax of the values.
+
+    A cross-entropy is ``logsumexp(logits) - logits[target]``; a softmax is
+    ``[(v - logsumexp(logits)).exp() for v in logits]``. Numbers among the values
+    are constants.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("logsumexp", "logsumexp", "local gradient 0", self.__doc__ or "")
+        self.splits = False
+
+    def __call__(self, values: Iterable[Value | float]) -> Value:  # type: ignore[override]
+        values = values if type(values) is list else list(values)
+        if not values:
+            raise ValueError("logsumexp: needs at least one value")
+        is_value = [isinstance(v, Value) for v in values]
+        datas = [v.data if is_v else as_real(v, "logsumexp: each value") for v, is_v in zip(values, is_value)]
+        out, every = self._evaluate(*datas)
+        children = tuple(v for v, is_v in zip(values, is_value) if is_v)
+        if not children:
+            return Value(out)
+        locals_ = tuple(local for local, is_v in zip(every, is_value) if is_v)
+        constants = () if all(is_value) else tuple(None if is_v else d for d, is_v in zip(datas, is_value))
+        return make_node(out, self, children, locals_, constants)
+
+    def value_locals(self, node: Value) -> tuple:
+        return tuple((v - node).exp() for v in self.arguments(node) if isinstance(v, Value))
+
+    def _evaluate(self, *numbers: float) -> tuple[float, tuple[float, ...]]:
+        out = logsumexp_of(numbers)
+        return out, tuple(math.exp(x - out) for x in numbers)
+
+    def _written(self, args, out, language):
+        texts = [_text(a, language) for a in args]
+        if language == "c":
+            forward = f"cg_logsumexp({len(texts)}, (double[]){{{', '.join(texts)}}})"
+            return forward, [f"exp({t} - {out})" for t in texts], []
+        return f"logsumexp_of(({', '.join(texts)},))", [f"exp({t} - {out})" for t in texts], []

@@ -94,6 +94,7 @@ class Op:
         self.zero = zero
         self.saturates = saturates
         self.partners = partners  # its locals are its other inputs (mul, dot): finite when the output is
+        self.splits = False  # its forward is a long sum of terms, written over several lines (sum, dot)
         self.__doc__ = doc or f"The op {name!r}."
         self.formulas = isinstance(forward, str)
         if self.formulas:

@@ -17,7 +17,7 @@ gradient 1 at its bounds and 0 strictly outside them; sqrt'(0) = inf.
 
 from __future__ import annotations
 
-from .fused import Dot, Sum
+from .fused import Dot, LogSumExp, Sum
 from .op import defop
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -135,6 +135,7 @@ minimum = defop(
 
 sum = Sum()  # noqa: A001  v0 + v1 + ...; d/dv_i = 1
 dot = Dot()  # w . x (+ bias); d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1
+logsumexp = LogSumExp()  # log(e**v0 + e**v1 + ...); d/dv_i = e**(v_i - out), the softmax
 
 TABLE = (add, sub, mul, div, pow, neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, leaky_relu, clip)
-TABLE += (maximum, minimum, sum, dot)
+TABLE += (maximum, minimum, sum, dot, logsumexp)

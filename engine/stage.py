@@ -47,12 +47,13 @@ from numbers import Real
 from typing import Any
 
 from .formula import CONSTANTS, FUNCTIONS
+from .fused import add_up, logsumexp_of
 from .grad_mode import enable_grad
 from .number import as_real
 from .op import Op
 from .value import Value, topological_order
 
-__all__ = ["StageError", "Staged", "stage"]
+__all__ = ["Program", "StageError", "Staged", "StagedFunction", "StagedGraph", "stage"]
 
 
 class StageError(ValueError):
@@ -61,7 +62,7 @@ class StageError(ValueError):
 
 # A label becomes a variable name when it is a plain ASCII name that nothing else uses.
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_GENERATED = re.compile(r"^d*[vxp]\d+(_d.*)?$|^d*(seed|g|samples|params|outputs|inputs|plus_seed)$")
+_GENERATED = re.compile(r"^d*[vxp]\d+(_d.*)?$|^d*(seed|g|sample|samples|variant|params|outputs|plus_seed|leaf_datas)$")
 _C_KEYWORDS = set(
     "auto break case char const continue default do double else enum extern float for goto if inline int long "
     "register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while "
@@ -141,7 +142,7 @@ class _Writer:
         self.names = names
         self.c = language == "c"
         self.namespace: dict[str, Any] = {name: f for name, (f, _) in FUNCTIONS.items()}  # what the code calls
-        self.namespace.update(CONSTANTS)
+        self.namespace.update(CONSTANTS, logsumexp_of=logsumexp_of)
         self.functions: dict[tuple[int, str], str] = {}
         self.errors: list[Value] = []  # C: the node whose check failed, by its index + 1
 
@@ -233,7 +234,7 @@ class _Writer:
 
     def _sum_lines(self, name: str, expression: str, op: Op, out: list[str]) -> None:
         """``name = expression``; a sum of many terms split over lines (added in the same order)."""
-        terms = expression.split(" + ") if op.name in ("sum", "dot") and not self.c else [expression]
+        terms = expression.split(" + ") if op.splits and not self.c else [expression]
         first = True
         while len(terms) > _TERMS_PER_LINE:
             head = " + ".join(terms[:_TERMS_PER_LINE])
@@ -308,355 +309,446 @@ def _structure(example: object, what: str) -> int | None:
 
 
 class Staged:
-    """A forward and backward pass written out as code (``source``); call it to run it.
+    """A forward and backward pass written out as code; call it to run it.
 
-    ``parameters`` are the leaves it reads at each call (their gradients are added
-    to, as `backward()` does); ``inputs`` the placeholders of the arguments of a
-    staged function; ``nodes`` the number of ops written out.
+    ``source`` is the Python code; ``parameters`` are the leaves it reads at each
+    call (their gradients are added to, as `backward()` does); ``nodes`` the number
+    of ops written out.
+    """
+
+    source: str
+    parameters: list[Value]
+    nodes: int
+
+    def __repr__(self) -> str:
+        lines = self.source.count("\n")
+        return f"{type(self).__name__}({self.nodes} ops, {len(self.parameters)} parameters, {lines} lines of Python)"
+
+    def _repr_markdown_(self) -> str:
+        shown = self.source.splitlines()
+        more = f"\n    # ... {len(shown) - 60} more lines" if len(shown) > 60 else ""
+        return f"{self!r}:\n\n```python\n" + "\n".join(shown[:60]) + more + "\n```\n"
+
+    def _compile(self, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+        self.source = source
+        exec(compile(source, "<staged code>", "exec"), namespace)
+        return namespace["forward_backward"]  # type: ignore[no-any-return]
+
+    def _add_grads(self, grads: Sequence[float]) -> None:
+        for leaf, grad in zip(self.parameters, grads):
+            leaf.grad += grad
+
+
+class StagedGraph(Staged):
+    """``stage(root)``: the graph behind `root`, re-run on its leaves' current data.
+
+    A call returns the root's new value, writes it into ``root.data`` (and the
+    watched nodes' ``data``), and adds d(root)/d(leaf) to each leaf's ``grad``
+    (leaves accumulate, as with `backward()`).
+    """
+
+    def __init__(self, root: Value, watch: list[Value]):
+        self.root, self.watched = root, watch
+        trace = _Trace([root, *watch])
+        self.parameters = trace.parameters
+        self.leaves = self.parameters  # the leaves it reads, in order
+        self.nodes = len(trace.nodes)
+        names = _Names()
+        for k, leaf in enumerate(self.parameters):
+            names.give(leaf, f"x{k}")
+        for k, node in enumerate(trace.nodes):
+            names.give(node, f"v{k}")
+        writer = _Writer(names, "python")
+        forward, backward = _block(writer, trace.nodes, set(trace.nodes))
+        of = names.of
+        lines = [
+            "def forward_backward(leaf_datas, seed):",
+            f"    ({''.join(of[p] + ', ' for p in self.parameters)}) = leaf_datas",
+        ]
+        lines.append("    # forward: one line per node, children first")
+        lines += _indent(forward, 1)
+        lines.append("    # backward: the root gets the seed; every edge adds local * gradient")
+        lines += _indent(_zero([writer.grad(n) for n in [*trace.nodes, *self.parameters]]), 1)
+        lines.append(f"    {writer.grad(root)} = seed")
+        lines += _indent(backward, 1)
+        grads = "".join(f"{writer.grad(p)}, " for p in self.parameters)
+        lines.append(f"    return {of[root]}, ({grads}), ({''.join(of[n] + ', ' for n in watch)})")
+        self._run = self._compile("\n".join(lines) + "\n", writer.namespace)
+
+    def __call__(self, gradient: float = 1.0) -> float:
+        """Run the code on the leaves' current data; returns the root's value."""
+        seed = as_real(gradient, "staged call: gradient", "a real number")
+        with enable_grad():  # ops the code calls record their locals even inside no_grad()
+            out, grads, watched = self._run([leaf.data for leaf in self.parameters], seed)
+        self._add_grads(grads)
+        for node, data in zip(self.watched, watched):
+            node.data = data
+        self.root.data = out
+        return out  # type: ignore[no-any-return]
+
+
+class _Variant:
+    """One trace of a staged function: for one value of its static arguments."""
+
+    def __init__(self, key: tuple, root: Value, aux: list[Value], inputs: list[Value], shapes: list[int | None]):
+        self.key, self.root, self.aux, self.inputs, self.shapes = key, root, aux, inputs, shapes
+        members: set[Value] = set()
+        for node in [root, *aux]:
+            members.update(topological_order(node))
+        self.members = members
+
+    def inputs_of(self, k: int) -> list[Value]:
+        start = sum(s or 1 for s in self.shapes[:k])
+        return self.inputs[start : start + (self.shapes[k] or 1)]
+
+
+class Program:
+    """A staged function's code, line by line, in one language: what the Python and C writers assemble.
+
+    ``params``/``param_grads``: the parameters' variables; ``plus``: the penalty's lines
+    (forward, zero, seed, backward, value) or None; ``variants``: per trace, its lines.
+    """
+
+    def __init__(self, staged: StagedFunction, language: str):
+        trace, names = staged.trace, staged.names
+        writer = _Writer(names, language)
+        self.writer = writer
+        self.params = [names.of[p] for p in staged.parameters]
+        self.param_grads = [writer.grad(p) for p in staged.parameters]
+        self.plus: dict[str, Any] | None = None
+        if staged.plus is not None:
+            members = set(topological_order(staged.plus))
+            forward, backward = _block(writer, trace.nodes, members)
+            zero = [writer.grad(n) for n in trace.nodes if n in members]
+            seed = writer.grad(staged.plus) if staged.plus.children else None
+            self.plus = {"forward": forward, "zero": zero, "seed": seed, "backward": backward}
+            self.plus["value"] = names.of[staged.plus]
+        self.variants = []
+        for variant in staged.variants:
+            forward, backward = _block(writer, trace.nodes, variant.members)
+            per_sample = [n for n in trace.nodes if n in variant.members]
+            root = variant.root
+            if root in staged.parameters:  # the function returns a parameter itself
+                seed_line = (writer.grad(root), "+=")
+            else:
+                seed_line = (writer.grad(root), "=")
+            self.variants.append(
+                {
+                    "inputs": [[names.of[x] for x in variant.inputs_of(k)] for k in range(len(variant.shapes))],
+                    "shapes": variant.shapes,
+                    "forward": forward,
+                    "zero": [writer.grad(n) for n in [*per_sample, *variant.inputs]],
+                    "seed": seed_line,
+                    "backward": backward,
+                    "root": names.of[root],
+                    "aux": [names.of[n] for n in variant.aux],
+                    "input_grads": [writer.grad(x) for x in variant.inputs] if staged.input_grads else [],
+                }
+            )
+
+
+class StagedFunction(Staged):
+    """``stage(fn, *example)``: one call of `fn` written out; run it on new arguments, or on a batch.
+
+    The arguments of `fn` are numbers or lists of numbers (traced: the code takes
+    them as variables), or, at the positions in `static`, any hashable Python value
+    that decides the graph's shape (a class index): one trace per value, each a
+    branch of the same code.
     """
 
     def __init__(
         self,
-        roots: list[Value],
-        inputs: list[Value],
-        shapes: list[int | None],
-        aux: list[Value],
+        function: Callable[..., Any],
+        example: tuple,
+        static: tuple[int, ...],
+        has_aux: bool,
         plus: Value | None,
-        function: Callable[..., Any] | None,
         input_grads: bool,
     ):
-        self.root, self.aux, self.plus, self.function = roots[0], aux, plus, function
-        self.shapes, self.input_grads = shapes, input_grads
-        self.trace = _Trace([*roots, *aux, *([plus] if plus is not None else [])], inputs)
-        self.inputs = inputs
-        self.parameters: list[Value] = self.trace.parameters
-        self.leaves = self.parameters  # the graph form's name
+        self.function, self.static, self.has_aux = function, static, has_aux
+        self.plus, self.input_grads = plus, input_grads
+        self.arity = len(example)
+        self.shapes = [
+            None if k in static else _structure(x, f"argument {k} of the example") for k, x in enumerate(example)
+        ]
+        self.variants: list[_Variant] = []
+        self.index: dict[tuple, int] = {}
+        self._add_variant(example)
+
+    # ----------------------------------------------------------------- tracing
+
+    def _key(self, args: Sequence, where: str) -> tuple:
+        key = tuple(args[k] for k in self.static)
+        try:
+            hash(key)
+        except TypeError:
+            raise TypeError(f"{where}: static arguments must be hashable (a number, a str), not {key!r}") from None
+        return key
+
+    def _add_variant(self, args: Sequence) -> int:
+        """Trace the function once more, for new static values, and write all the code again."""
+        key = self._key(args, "stage")
+        inputs: list[Value] = []
+        arguments: list[Any] = []
+        shapes = [s for k, s in enumerate(self.shapes) if k not in self.static]
+        with enable_grad():
+            for k, x in enumerate(args):
+                if k in self.static:
+                    arguments.append(x)
+                elif self.shapes[k] is None:
+                    leaf = Value(as_real(x, f"stage: argument {k}", "a number"))
+                    inputs.append(leaf)
+                    arguments.append(leaf)
+                else:
+                    leaves = [Value(as_real(v, f"stage: argument {k}", "a list of numbers")) for v in x]
+                    inputs += leaves
+                    arguments.append(leaves)
+            result = self.function(*arguments)
+        root, aux = _split(result, self.has_aux)
+        variant = _Variant(key, root, aux, inputs, shapes)
+        self.variants.append(variant)
+        self.index[key] = len(self.variants) - 1
+        self._write()
+        return self.index[key]
+
+    def _write(self) -> None:
+        roots = [n for v in self.variants for n in (v.root, *v.aux)]
+        inputs = [x for v in self.variants for x in v.inputs]
+        self.trace = _Trace([*roots, *([self.plus] if self.plus is not None else [])], inputs)
+        if self.plus is not None and set(inputs) & set(_Trace([self.plus]).parameters):
+            raise StageError("stage: plus must be made from the parameters alone, not from the function's inputs")
+        self.parameters = self.trace.parameters
         self.nodes = len(self.trace.nodes)
         self.names = _Names()
+        for k, leaf in enumerate(self.parameters):
+            self.names.give(leaf, f"p{k}")
         for k, leaf in enumerate(inputs):
             self.names.give(leaf, f"x{k}")
-        prefix = "x" if function is None else "p"
-        for k, leaf in enumerate(self.parameters):
-            self.names.give(leaf, f"{prefix}{k}")
         for k, node in enumerate(self.trace.nodes):
             self.names.give(node, f"v{k}")
-        writer = _Writer(self.names, "python")
-        self.source = self._python(writer)
-        namespace = dict(writer.namespace)
-        exec(compile(self.source, "<staged code>", "exec"), namespace)
-        self._run = namespace["forward_backward"]
-
-    # --------------------------------------------------------------- Python
-
-    def _block(self, writer: _Writer, members: set[Value], indent: str) -> tuple[list[str], list[str]]:
-        """Forward lines of the nodes in `members` (children first), and their edges' backward lines."""
-        forward: list[str] = []
-        backward: list[list[str]] = []
-        for node in self.trace.nodes:
-            if node in members:
-                edges = writer.forward(node, forward)
-                lines: list[str] = []
-                writer.backward(node, edges, lines)
-                backward.append(lines)
-        return [indent + line for line in forward], [indent + line for block in reversed(backward) for line in block]
-
-    @staticmethod
-    def _zero(grads: list[str], indent: str) -> list[str]:
-        return [f"{indent}{' = '.join(grads[i : i + 200])} = 0.0" for i in range(0, len(grads), 200)]
-
-    def _python(self, writer: _Writer) -> str:
-        names, trace = self.names, self.trace
-        params = "".join(f"{names.of[p]}, " for p in self.parameters)
-        param_grads = "".join(f"{writer.grad(p)}, " for p in self.parameters)
-        members: set[Value] = set()
-        for node in [self.root, *self.aux]:
-            members.update(topological_order(node))
-        aux = "".join(f"{names.of[n]}, " for n in self.aux)
-        if self.function is None:  # the graph form: one pass over the leaves' data
-            lines = ["def forward_backward(leaf_datas, seed):", f"    ({params}) = leaf_datas"]
-            lines.append("    # forward: one line per node, children first")
-            forward, backward = self._block(writer, members, "    ")
-            lines += forward
-            lines.append("    # backward: the root gets the seed; every edge adds local * gradient")
-            lines += self._zero([writer.grad(n) for n in [*trace.nodes, *self.parameters]], "    ")
-            lines.append(f"    {writer.grad(self.root)} = seed")
-            lines += backward
-            lines.append(f"    return {names.of[self.root]}, ({param_grads}), ({aux})")
-            return "\n".join(lines) + "\n"
-        lines = ["def forward_backward(params, samples, seed, plus_seed):", f"    ({params}) = params"]
-        lines += self._zero([writer.grad(p) for p in self.parameters], "    ")
-        plus_value = "0.0"
-        if self.plus is not None:
-            plus_members = set(topological_order(self.plus))
-            lines.append("    # the penalty, on the parameters alone")
-            forward, backward = self._block(writer, plus_members, "    ")
-            lines += forward
-            lines += self._zero([writer.grad(n) for n in trace.nodes if n in plus_members], "    ")
-            if self.plus.children:
-                lines.append(f"    {writer.grad(self.plus)} = plus_seed")
-            lines += backward
-            plus_value = names.of[self.plus]
-        unpack = "".join(
-            (
-                names.of[self._inputs_of(k)[0]]
-                if shape is None
-                else f"({''.join(names.of[x] + ', ' for x in self._inputs_of(k))})"
-            )
-            + ", "
-            for k, shape in enumerate(self.shapes)
-        )
-        lines.append("    outputs = []")
-        lines.append(f"    for ({unpack}), g in samples:")
-        lines.append("        # forward: one line per node, children first")
-        forward, backward = self._block(writer, members, "        ")
-        lines += forward
-        lines.append("        # backward: the output gets g; every edge adds local * gradient")
-        lines += self._zero(
-            [writer.grad(n) for n in [*trace.nodes, *self.inputs] if n in members or n in self.inputs], "        "
-        )
-        lines.append(f"        {writer.grad(self.root)} = g")
-        lines += backward
-        input_grads = "".join(f"{writer.grad(x)}, " for x in self.inputs) if self.input_grads else ""
-        lines.append(f"        outputs.append(({names.of[self.root]}, ({aux}), ({input_grads})))")
-        lines.append(f"    return outputs, ({param_grads}), {plus_value}")
-        return "\n".join(lines) + "\n"
-
-    def _inputs_of(self, k: int) -> list[Value]:
-        start = sum(s or 1 for s in self.shapes[:k])
-        return self.inputs[start : start + (self.shapes[k] or 1)]
+        program = Program(self, "python")
+        self._run = self._compile(_python_source(program), program.writer.namespace)
+        self._c = None  # the compiled C code, made on demand (engine.compiled)
 
     # ----------------------------------------------------------------- calling
 
-    def _add_grads(self, grads: tuple) -> None:
-        for leaf, grad in zip(self.parameters, grads):
-            leaf.grad += grad
-
     def __call__(self, *args: Any, gradient: float = 1.0) -> Any:
-        """Run the staged code once: the output's value (and its aux values, input grads if asked).
+        """One call: the value of fn(*args) with its backward pass (the parameters' grads are added to).
 
-        The graph form takes no arguments and also writes the new value into
-        ``root.data`` (and the watched nodes' ``data``). The parameters' gradients
-        are added to, as with ``root.backward(gradient)``.
+        Returns the value; with aux, (value, aux values); with input_grads, also the
+        gradient with respect to each input, shaped as the arguments.
         """
         seed = as_real(gradient, "staged call: gradient", "a real number")
-        if self.function is None:
-            if args:
-                raise TypeError("this staged graph takes no arguments: it reads its leaves' data")
-            with enable_grad():
-                out, grads, watched = self._run([leaf.data for leaf in self.parameters], seed)
-            self._add_grads(grads)
-            for node, data in zip(self.aux, watched):
-                node.data = data
-            self.root.data = out
-            return out
-        outputs, plus = self._batch([args], seed, 1.0, "call")
+        outputs, plus = self._batch([args], seed, "call")
         value, aux, input_grads = outputs[0]
         if self.plus is not None:
             value = value + plus
-        return self._result(value, aux, input_grads)
-
-    def _result(self, value: float, aux: tuple, input_grads: tuple) -> Any:
-        extra = []
-        if self.aux:
+        extra: list[Any] = []
+        if self.has_aux:
             extra.append(list(aux))
         if self.input_grads:
-            extra.append(self._shape(input_grads))
+            extra.append(self._shaped(outputs[0]))
         return (value, *extra) if extra else value
 
-    def _shape(self, flat: tuple) -> list:
-        shaped, k = [], 0
-        for shape in self.shapes:
-            shaped.append(flat[k] if shape is None else list(flat[k : k + shape]))
-            k += shape or 1
-        return shaped
-
-    def _batch(self, samples: list, seed: float, scale: float, what: str) -> tuple[list, float]:
-        """Run the code over `samples` (each the arguments of one call), last sample first as backward()
-        on their sum would, each seeded with the gradient the sum hands it."""
-        root_grad = 0.0 + 1.0 * seed if self.plus is not None else seed  # root = data part + plus
-        sample_grad = 0.0 + 1.0 * (0.0 + scale * root_grad) if what == "mean" else 0.0 + 1.0 * root_grad
-        if what == "call":
-            sample_grad = root_grad
-        plus_seed = 0.0 + 1.0 * seed
-        packed = [(self._pack(sample, i), sample_grad) for i, sample in enumerate(samples)]
-        with enable_grad():
-            outputs, grads, plus = self._run([p.data for p in self.parameters], packed[::-1], seed, plus_seed)
-        self._add_grads(grads)
-        return outputs[::-1], plus
-
-    def _pack(self, sample: Sequence, index: int) -> tuple:
-        if len(sample) != len(self.shapes):
-            raise TypeError(
-                f"staged function: sample {index} has {len(sample)} arguments, the trace {len(self.shapes)}"
-            )
-        packed = []
-        for k, (arg, shape) in enumerate(zip(sample, self.shapes)):
-            if shape is None:
-                if isinstance(arg, Value) or not isinstance(arg, Real):
-                    raise TypeError(f"staged function: argument {k} of sample {index} must be a number, as traced")
-                packed.append(arg if type(arg) is float else as_real(arg, f"argument {k}"))
-            else:
-                if isinstance(arg, (str, bytes)) or not hasattr(arg, "__len__") or len(arg) != shape:
-                    got = len(arg) if hasattr(arg, "__len__") else type(arg).__name__
-                    raise StageError(
-                        f"staged function: argument {k} of sample {index} has length {got}, "
-                        f"but the trace was made with {shape} numbers: stage again for this shape"
-                    )
-                packed.append(tuple(x if type(x) is float else as_real(x, f"argument {k}") for x in arg))
-        return tuple(packed)
-
-    def _batches(self, batches: tuple, what: str) -> list:
-        if len(batches) != len(self.shapes):
-            raise TypeError(f"staged {what}: {len(batches)} batches given, the function takes {len(self.shapes)}")
-        lengths = {len(b) for b in batches}
-        if len(lengths) != 1:
-            raise ValueError(f"staged {what}: the batches have different lengths {sorted(lengths)}")
-        if not lengths.pop():
-            raise ValueError(f"staged {what}: the batch is empty")
-        return list(zip(*batches))
-
     def mean(self, *batches: Sequence, gradient: float = 1.0) -> Any:
-        """The mean over the samples of the function (plus the penalty), with its backward pass.
+        """The mean of fn over the samples (plus the penalty), with its backward pass.
 
-        ``staged.mean(X, y)`` equals ``Value.sum([fn(x, y) ...]) * (1.0 / n)`` (+ plus),
-        then `backward()`, bit for bit: the samples' gradients are added in the same
-        order. Returns the value, and with aux a list of each sample's aux values.
+        ``staged.mean(X, y)`` equals ``Value.sum([fn(x, y) for ...]) * (1.0 / n)`` (+ plus)
+        followed by `backward()`, bit for bit: each sample's gradients are added in
+        the same order. Returns the value; with aux, also each sample's aux values;
+        with input_grads, also each sample's input gradients.
         """
         return self._reduce(batches, gradient, "mean")
 
     def sum(self, *batches: Sequence, gradient: float = 1.0) -> Any:
-        """The sum over the samples (plus the penalty), as `mean` without the 1/n."""
+        """The sum of fn over the samples (plus the penalty): `mean` without the 1/n."""
         return self._reduce(batches, gradient, "sum")
 
     def _reduce(self, batches: tuple, gradient: float, what: str) -> Any:
-        if self.function is None:
-            raise TypeError(f"{what}() is for a staged function; this is a staged graph (call it)")
         seed = as_real(gradient, f"staged {what}: gradient", "a real number")
-        samples = self._batches(batches, what)
-        scale = 1.0 / len(samples)
-        outputs, plus = self._batch(samples, seed, scale, what)
-        from .fused import add_up
-
+        if len(batches) != self.arity:
+            raise TypeError(f"staged {what}: {len(batches)} batches given, the function takes {self.arity}")
+        lengths = []
+        for k, batch in enumerate(batches):
+            if isinstance(batch, (str, bytes)) or not hasattr(batch, "__len__"):
+                raise TypeError(f"staged {what}: batch {k} must be a list (one item per sample)")
+            lengths.append(len(batch))
+        if len(set(lengths)) != 1:
+            raise ValueError(f"staged {what}: the batches have different lengths {lengths}")
+        if not lengths[0]:
+            raise ValueError(f"staged {what}: the batch is empty")
+        samples = list(zip(*batches))
+        outputs, plus = self._batch(samples, seed, what)
         total = add_up([out[0] for out in outputs], -0.0)
         if what == "mean":
-            total = total * scale
+            total = total * (1.0 / len(samples))
         if self.plus is not None:
             total = total + plus
-        extra = []
-        if self.aux:
+        extra: list[Any] = []
+        if self.has_aux:
             extra.append([list(out[1]) for out in outputs])
         if self.input_grads:
-            extra.append([self._shape(out[2]) for out in outputs])
+            extra.append([self._shaped(out) for out in outputs])
         return (total, *extra) if extra else total
 
-    # -------------------------------------------------------------- checking
+    def _batch(self, samples: list, seed: float, what: str) -> tuple[list, float]:
+        """Run the code on `samples`, last first as backward() on their sum would, each seeded with
+        the gradient that sum hands it; add the parameters' totals to their grads once."""
+        # The seeds as backward() computes them: root = data part (+ plus); data part = sum * (1/n).
+        part = 0.0 + 1.0 * seed if self.plus is not None else seed
+        if what == "mean":
+            g = 0.0 + 1.0 * (0.0 + (1.0 / len(samples)) * part)
+        elif what == "sum":
+            g = 0.0 + 1.0 * part
+        else:
+            g = part
+        packed = [self._pack(sample, i, what, g) for i, sample in enumerate(samples)]  # may add variants
+        with enable_grad():
+            params = [p.data for p in self.parameters]
+            outputs, grads, plus = self._run(params, packed[::-1], 0.0 + 1.0 * seed)
+        self._add_grads(grads)
+        return outputs[::-1], plus
+
+    def _pack(self, sample: Sequence, index: int, what: str, g: float) -> tuple:
+        where = f"staged {what}" + (f", sample {index}" if what != "call" else "")
+        if len(sample) != self.arity:
+            raise TypeError(f"{where}: {len(sample)} arguments given, the function takes {self.arity}")
+        key = self._key(sample, where)
+        variant = self.index.get(key)
+        if variant is None:
+            variant = self._add_variant(sample)  # a new static value: trace it, write the code again
+        packed = []
+        for k, (arg, shape) in enumerate(zip(sample, self.shapes)):
+            if k in self.static:
+                continue
+            if shape is None:
+                if isinstance(arg, Value) or not isinstance(arg, Real):
+                    raise TypeError(
+                        f"{where}: argument {k} must be a number, as in the trace, not {type(arg).__name__}"
+                    )
+                packed.append(arg if type(arg) is float else as_real(arg, f"{where}: argument {k}"))
+                continue
+            if isinstance(arg, (str, bytes)) or not hasattr(arg, "__len__") or len(arg) != shape:
+                got = len(arg) if hasattr(arg, "__len__") and not isinstance(arg, (str, bytes)) else type(arg).__name__
+                raise StageError(
+                    f"{where}: argument {k} has {got} numbers, but the trace was made with {shape}: stage it again "
+                    "for this shape"
+                )
+            packed.append(
+                tuple(x if type(x) is float else as_real(x, f"{where}: argument {k}", "a number") for x in arg)
+            )
+        return tuple(packed), g, variant
+
+    def _shaped(self, output: tuple) -> list:
+        flat, shaped, k = output[2], [], 0
+        for shape in (s for i, s in enumerate(self.shapes) if i not in self.static):
+            shaped.append(flat[k] if shape is None else list(flat[k : k + shape]))
+            k += shape or 1
+        return shaped
+
+    # ---------------------------------------------------------------- checking
 
     def check(self, *args: Any) -> None:
-        """Trace the function again on these arguments and compare with the staged code, bit for bit.
+        """Trace fn again on these arguments and compare it with the staged code, bit for bit.
 
-        Raises StageError if the function now takes another path (an ``if`` on
-        ``.data``, a number read from ``.data``) or the numbers differ. Touches no
-        gradient.
+        Raises StageError if the function now builds another graph (a Python ``if`` on
+        ``.data``, a number read from ``.data``) or the numbers differ. Changes no gradient.
         """
-        if self.function is None:
-            raise TypeError("check() is for a staged function")
-        fresh = stage(self.function, *args, has_aux=bool(self.aux), plus=self.plus, input_grads=self.input_grads)
-        if _shape_of(fresh) != _shape_of(self):
+        if len(args) != self.arity:
+            raise TypeError(f"check: {len(args)} arguments given, the function takes {self.arity}")
+        fresh = StagedFunction(self.function, args, self.static, self.has_aux, self.plus, self.input_grads)
+        mine = self.variants[self.index[self._key(args, "check")]] if self._key(args, "check") in self.index else None
+        if mine is None:
+            self._add_variant(args)
+            mine = self.variants[-1]
+        if _shape_of(mine.root, mine.inputs) != _shape_of(fresh.variants[0].root, fresh.variants[0].inputs):
             raise StageError(
-                "staged function: for these arguments the function builds another graph: " + _diff(self, fresh)
+                "staged function: for these arguments the function builds another graph "
+                "(a Python branch or a number read from .data): stage it again, or make that step an op"
             )
         saved = [p.grad for p in self.parameters]
         try:
             for p in self.parameters:
                 p.grad = 0.0
-            mine = self(*args)
-            mine_grads = [p.grad for p in self.parameters]
-            root = fresh.root if fresh.plus is None else fresh.root + fresh.plus
+            value = self(*args)
+            value = value[0] if isinstance(value, tuple) else value
+            staged_grads = [p.grad for p in self.parameters]
+            root = fresh.variants[0].root if self.plus is None else fresh.variants[0].root + self.plus
             for p in self.parameters:
                 p.grad = 0.0
             root.backward()
-            theirs = [p.grad for p in self.parameters]
+            graph_grads = [p.grad for p in self.parameters]
         finally:
             for p, g in zip(self.parameters, saved):
                 p.grad = g
-        value = mine[0] if isinstance(mine, tuple) else mine
-        if not _same(value, root.data) or not all(map(_same, mine_grads, theirs)):
+        if not _same(value, root.data) or not all(map(_same, staged_grads, graph_grads)):
             raise StageError("staged function: the staged numbers differ from backward() on a fresh trace")
 
 
-def _same(a: float, b: float) -> bool:
-    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+def _python_source(program: Program) -> str:
+    """The Python function a Program describes: ``forward_backward(params, samples, plus_seed)``."""
+    lines = ["def forward_backward(params, samples, plus_seed):"]
+    lines.append(f"    ({''.join(p + ', ' for p in program.params)}) = params")
+    lines += _indent(_zero(program.param_grads), 1)
+    plus_value = "0.0"
+    if program.plus is not None:
+        plus = program.plus
+        lines.append("    # the penalty, on the parameters alone")
+        lines += _indent(plus["forward"], 1)
+        lines += _indent(_zero(plus["zero"]), 1)
+        if plus["seed"] is not None:
+            lines.append(f"    {plus['seed']} = plus_seed")
+        lines += _indent(plus["backward"], 1)
+        plus_value = plus["value"]
+    lines.append("    outputs = []")
+    several = len(program.variants) > 1
+    lines.append("    for sample, g, variant in samples:")
+    for k, variant in enumerate(program.variants):
+        depth = 2
+        if several:
+            lines.append(f"        {'if' if k == 0 else 'elif'} variant == {k}:")
+            depth = 3
+        unpack = "".join(
+            (names[0] if shape is None else "(" + "".join(n + ", " for n in names) + ")") + ", "
+            for names, shape in zip(variant["inputs"], variant["shapes"])
+        )
+        body = [f"({unpack}) = sample", "# forward: one line per node, children first"]
+        body += variant["forward"]
+        body.append("# backward: the output gets g; every edge adds local * gradient")
+        body += _zero(variant["zero"])
+        grad, how = variant["seed"]
+        body.append(f"{grad} {how} g")
+        body += variant["backward"]
+        aux = "".join(a + ", " for a in variant["aux"])
+        grads = "".join(a + ", " for a in variant["input_grads"])
+        body.append(f"outputs.append(({variant['root']}, ({aux}), ({grads})))")
+        lines += _indent(body, depth)
+    lines.append(f"    return outputs, ({''.join(g + ', ' for g in program.param_grads)}), {plus_value}")
+    return "\n".join(lines) + "\n"
 
 
-def _shape_of(staged: Staged) -> list:
-    """What the trace did: each node's op, its constants and where its children come from."""
-    index = {leaf: ("leaf", k) for k, leaf in enumerate(staged.parameters)}
-    index.update({x: ("input", k) for k, x in enumerate(staged.inputs)})
-    index.update({node: ("node", k) for k, node in enumerate(staged.trace.nodes)})
-    return [
-        (node.op.name, tuple(repr(c) for c in node.constants), tuple(index[c] for c in node.children))
-        for node in staged.trace.nodes
-    ]
+def _block(writer: _Writer, nodes: list[Value], members: set[Value]) -> tuple[list[str], list[str]]:
+    """Forward lines of the nodes in `members` (children first), and their edges' backward lines."""
+    forward: list[str] = []
+    backward: list[list[str]] = []
+    for node in nodes:
+        if node in members:
+            edges = writer.forward(node, forward)
+            lines: list[str] = []
+            writer.backward(node, edges, lines)
+            backward.append(lines)
+    return forward, [line for block in reversed(backward) for line in block]
 
 
-def _diff(a: Staged, b: Staged) -> str:
-    for k, (x, y) in enumerate(zip(_shape_of(a), _shape_of(b))):
-        if x != y:
-            return f"op {k} was {x[0]}{x[1] if x[1] else ''} and is now {y[0]}{y[1] if y[1] else ''}"
-    return f"{a.nodes} ops then, {b.nodes} now"
+def _zero(grads: list[str]) -> list[str]:
+    return [f"{' = '.join(grads[i : i + 200])} = 0.0" for i in range(0, len(grads), 200)]
 
 
-def stage(
-    f: Value | Callable[..., Any],
-    *example: Any,
-    watch: Sequence[Value] = (),
-    has_aux: bool = False,
-    plus: Value | None = None,
-    input_grads: bool = False,
-) -> Staged:
-    """Write a forward and backward pass out as code (see the module's docs).
+def _indent(lines: list[str], depth: int) -> list[str]:
+    return ["    " * depth + line for line in lines]
 
-    ``stage(root, watch=())``: the graph behind `root`; `watch` lists nodes whose
-    ``data`` each call brings up to date (the root's always is).
 
-    ``stage(fn, *example)``: `fn` takes numbers or lists of numbers (as `example`)
-    and returns a Value, or with ``has_aux=True`` a pair (Value, list of Values to
-    report). ``plus`` is a Value made from the parameters alone (an L2 penalty),
-    added once to every call and batch. ``input_grads=True`` also returns the
-    gradient with respect to each input.
-    """
-    if isinstance(f, Value):
-        if example or has_aux or plus is not None or input_grads:
-            raise TypeError("stage(root) takes only watch=; to stage a function pass the function")
-        watched = list(watch)
-        for node in watched:
-            if not isinstance(node, Value):
-                raise TypeError(f"stage: watch must hold Values of the graph, not {type(node).__name__}")
-        known = set(topological_order(f)) | {f}
-        for node in watched:
-            if node not in known and node not in _Trace([f]).parameters:
-                raise ValueError(f"stage: watch holds {node!r}, which is not a node of the graph")
-        return Staged([f], [], [], watched, None, None, False)
-    if not callable(f):
-        raise TypeError(f"stage: expected a Value or a function, not {type(f).__name__}")
-    if watch:
-        raise TypeError("stage(fn, ...): report extra values with has_aux=True instead of watch=")
-    if plus is not None and not isinstance(plus, Value):
-        raise TypeError(f"stage: plus must be a Value, not {type(plus).__name__}")
-    shapes = [_structure(x, f"argument {k} of the example") for k, x in enumerate(example)]
-    inputs: list[Value] = []
-    arguments: list[Any] = []
-    with enable_grad():
-        for x, shape in zip(example, shapes):
-            if shape is None:
-                leaf = Value(x)
-                inputs.append(leaf)
-                arguments.append(leaf)
-            else:
-                leaves = [Value(v) for v in x]
-                inputs += leaves
-                arguments.append(leaves)
-        result = f(*arguments)
+def _split(result: Any, has_aux: bool) -> tuple[Value, list[Value]]:
     aux: list[Value] = []
     if has_aux:
         if not isinstance(result, tuple) or len(result) != 2:
@@ -668,6 +760,68 @@ def stage(
         aux = extra
     if not isinstance(result, Value):
         raise TypeError(f"stage: the function must return a Value, not {type(result).__name__}")
-    if plus is not None and set(inputs) & set(_Trace([plus]).parameters):
-        raise StageError("stage: plus must not depend on the function's inputs")
-    return Staged([result], inputs, shapes, aux, plus, f, input_grads)
+    return result, aux
+
+
+def _same(a: float, b: float) -> bool:
+    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+
+
+def _shape_of(root: Value, inputs: list[Value]) -> list:
+    """What a trace did: each node's op, its constants and where its children come from."""
+    order = list(reversed(topological_order(root)))
+    index: dict[Value, tuple] = {x: ("input", k) for k, x in enumerate(inputs)}
+    index.update({node: ("node", k) for k, node in enumerate(order)})
+    return [
+        (node.op, tuple(map(repr, node.constants)), tuple(index.get(c, ("leaf", id(c))) for c in node.children))
+        for node in order
+    ]
+
+
+def stage(
+    f: Value | Callable[..., Any],
+    *example: Any,
+    watch: Sequence[Value] = (),
+    static: Sequence[int] = (),
+    has_aux: bool = False,
+    plus: Value | None = None,
+    input_grads: bool = False,
+) -> Staged:
+    """Write a forward and backward pass out as code (see the module's docs).
+
+    ``stage(root, watch=())``: the graph behind `root`; `watch` lists nodes whose
+    ``data`` each call brings up to date (the root's always is).
+
+    ``stage(fn, *example)``: `fn` takes numbers or lists of numbers (as `example`)
+    and returns a Value, or with ``has_aux=True`` a pair (Value, Values to report).
+    ``static``: positions of arguments that are not traced but decide the graph
+    (a class index): one trace per value. ``plus``: a Value made from the
+    parameters alone (an L2 penalty), added once to every call and batch.
+    ``input_grads=True`` also returns the gradient with respect to each input.
+    """
+    if isinstance(f, Value):
+        if example or static or has_aux or plus is not None or input_grads:
+            raise TypeError("stage(root) takes only watch=; to stage a function, pass the function")
+        watched = list(watch)
+        graph = set(topological_order(f)) | set(_Trace([f]).parameters) | {f}
+        for node in watched:
+            if not isinstance(node, Value):
+                raise TypeError(f"stage: watch must hold Values of the graph, not {type(node).__name__}")
+            if node not in graph:
+                raise ValueError(f"stage: watch holds {node!r}, which is not a node of the graph")
+        return StagedGraph(f, watched)
+    if not callable(f):
+        raise TypeError(f"stage: expected a Value or a function, not {type(f).__name__}")
+    if watch:
+        raise TypeError("stage(fn, ...): report other values with has_aux=True, not watch=")
+    if plus is not None and not isinstance(plus, Value):
+        raise TypeError(f"stage: plus must be a Value or None, not {type(plus).__name__}")
+    for name, flag in (("has_aux", has_aux), ("input_grads", input_grads)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"stage: {name} must be True or False, not {flag!r}")
+    statics = tuple(static)
+    if any(not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < len(example) for k in statics):
+        raise ValueError(
+            f"stage: static must list positions of the example's arguments (0..{len(example) - 1}), not {static!r}"
+        )
+    return StagedFunction(f, example, statics, has_aux, plus, input_grads)

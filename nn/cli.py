@@ -309,6 +309,7 @@ def _write_diagram(model, x, out: Path) -> Path | None:
 
 # ------------------------------------------------------------------- the command
 
+
 def add_gpt_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """`circuitgrad gpt` (nn/gpt_cli.py), imported when the parser is built: it uses the types above."""
     from . import gpt_cli

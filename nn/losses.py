@@ -1,11 +1,12 @@
 """Losses over a batch, each returning the mean as one Value (like PyTorch's functional losses).
 
 `preds`, `scores` and `logits` hold Values (or numbers); targets and labels are
-plain numbers, checked on entry: real numbers for `mse` and `huber`, -1 / +1
-for `hinge`, numbers in [0, 1] for `bce_with_logits` (0 / 1, or soft labels),
-class indices for `cross_entropy`. Where a formula has a kink or could
-overflow, it branches on the forward value so that every branch is exact and
-stable.
+numbers, checked on entry: real numbers for `mse` and `huber`, -1 / +1 for
+`hinge`, numbers in [0, 1] for `bce_with_logits` (0 / 1, or soft labels), class
+indices for `cross_entropy`. A target may also be a Value (a staged function
+traces its labels as inputs: see `engine.stage`). No loss branches on ``.data``:
+kinks and overflow are handled inside ops (relu, clip, softplus, logsumexp), so a
+staged loss stays right for every sample.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engine import Value
+from engine import Value, logsumexp
+from engine import softplus as _softplus_op
 
 from . import _checks as check
 
@@ -44,23 +46,38 @@ def _as_value(x: object, name: str, where: str) -> Value:
     return Value(float(x))  # type: ignore[arg-type]
 
 
-def _real_targets(targets: Sequence, where: str, name: str = "targets", classes: int | None = None) -> list[float]:
-    return [check.real(t, f"{name}[{i}]", where) for i, t in enumerate(targets)]
+def _traced(checked: Callable[[object], float]) -> Callable[[object], Any]:
+    """Check a target's number; a Value (a label a staged function traces) is checked and kept."""
+
+    def check_one(target: object) -> Any:
+        if isinstance(target, Value):
+            checked(target.data)
+            return target
+        return checked(target)
+
+    return check_one
 
 
-def _signed_labels(labels: Sequence, where: str, name: str = "labels", classes: int | None = None) -> list[float]:
-    out = []
-    for i, label in enumerate(labels):
+def _real_targets(targets: Sequence, where: str, name: str = "targets", classes: int | None = None) -> list[Any]:
+    return [_traced(lambda t, i=i: check.real(t, f"{name}[{i}]", where))(t) for i, t in enumerate(targets)]
+
+
+def _signed_labels(labels: Sequence, where: str, name: str = "labels", classes: int | None = None) -> list[Any]:
+    def signed(label: object, i: int) -> float:
         number = check.real(label, f"{name}[{i}]", where, what="-1 or +1")
         if number not in (-1.0, 1.0):
             raise ValueError(f"{where}: labels must be -1 or +1, not {check.shown(label)} ({name}[{i}])")
-        out.append(number)
-    return out
+        return number
+
+    return [_traced(lambda y, i=i: signed(y, i))(label) for i, label in enumerate(labels)]
 
 
-def _binary_labels(labels: Sequence, where: str, name: str = "labels", classes: int | None = None) -> list[float]:
+def _binary_labels(labels: Sequence, where: str, name: str = "labels", classes: int | None = None) -> list[Any]:
     what = "a number in [0, 1] (0 or 1, or a soft label)"
-    return [check.real(y, f"{name}[{i}]", where, low=0.0, high=1.0, what=what) for i, y in enumerate(labels)]
+    return [
+        _traced(lambda y, i=i: check.real(y, f"{name}[{i}]", where, low=0.0, high=1.0, what=what))(y)
+        for i, y in enumerate(labels)
+    ]
 
 
 def _class_indices(targets: Sequence, where: str, name: str = "targets", classes: int | None = None) -> list[int]:
@@ -97,11 +114,8 @@ def hinge(scores: Sequence[Score], labels: Sequence[float]) -> Value:
 
 
 def softplus(z: Value | float) -> Value:
-    """log(1 + e**z), stable for any z; d/dz = sigmoid(z)."""
-    z = _as_value(z, "z", "softplus")
-    if z.data > 0:
-        return z + (1 + (-z).exp()).log()
-    return (1 + z.exp()).log()
+    """log(1 + e**z), stable for any z; d/dz = sigmoid(z): the op `engine.softplus`."""
+    return _softplus_op(_as_value(z, "z", "softplus"))
 
 
 def bce_with_logits(logits: Sequence[Score], labels: Sequence[float]) -> Value:
@@ -116,16 +130,16 @@ def bce_with_logits(logits: Sequence[Score], labels: Sequence[float]) -> Value:
     terms = []
     for i, (z, y) in enumerate(zip(logits, ys)):
         z = _as_value(z, f"logits[{i}]", "bce_with_logits")
-        terms.append(softplus(z) - z * y)
+        terms.append(_softplus_op(z) - z * y)
     return _mean(terms)
 
 
 def cross_entropy(logits: Sequence[Sequence[Score]], targets: Sequence[int]) -> Value:
     """mean(logsumexp(l) - l[target]): softmax cross-entropy, targets are class indices.
 
-    Stable: the largest logit is subtracted first (a constant, so the gradient,
-    softmax(l) - onehot(target), is unchanged). Every row needs the same number
-    of classes.
+    `engine.logsumexp` is one node that takes the largest logit out first, so it
+    never overflows; the gradient is softmax(l) - onehot(target). Every row needs
+    the same number of classes.
     """
     logits, targets = _batch(logits, targets, "cross_entropy", "logits", "targets")
     rows = []
@@ -136,12 +150,7 @@ def cross_entropy(logits: Sequence[Sequence[Score]], targets: Sequence[int]) -> 
             classes = check.plural(len(rows[-1]), "class")
             raise ValueError(f"cross_entropy: logits[{i}] has {classes}, logits[0] has {len(rows[0])}")
     indices = _class_indices(targets, "cross_entropy", classes=len(rows[0]))
-    terms = []
-    for row, target in zip(rows, indices):
-        top = max(v.data for v in row)
-        log_sum_exp = Value.sum([(v - top).exp() for v in row]).log() + top
-        terms.append(log_sum_exp - row[target])
-    return _mean(terms)
+    return _mean([logsumexp(row) - row[target] for row, target in zip(rows, indices)])
 
 
 def huber(preds: Sequence[Score], targets: Sequence[float], delta: float = 1.0) -> Value:
@@ -149,7 +158,10 @@ def huber(preds: Sequence[Score], targets: Sequence[float], delta: float = 1.0) 
 
     Its gradient is r inside and delta * sign(r) outside: large errors still
     teach, but with a bounded push. Clipping the error instead (r.clip(-delta,
-    delta)) gives gradient 0 outside: the DQN bug. `delta` is a finite number > 0.
+    delta)) gives gradient 0 outside: the DQN bug. Here the clip is used right:
+    with c = clip(r, -delta, delta), the loss is 0.5 c**2 + delta (|r| - |c|), one
+    formula for both pieces, so no Python branch on the data. `delta` is a finite
+    number > 0.
     """
     delta = check.positive(delta, "delta", "huber")
     preds, targets = _batch(preds, targets, "huber")
@@ -157,7 +169,8 @@ def huber(preds: Sequence[Score], targets: Sequence[float], delta: float = 1.0) 
     terms = []
     for i, (p, t) in enumerate(zip(preds, ts)):
         r = _as_value(p, f"preds[{i}]", "huber") - t
-        terms.append(0.5 * r * r if abs(r.data) < delta else delta * (abs(r) - 0.5 * delta))
+        c = r.clip(-delta, delta)
+        terms.append(0.5 * c * c + delta * (abs(r) - abs(c)))
     return _mean(terms)
 
 
@@ -172,6 +185,9 @@ def l2(params: Sequence[Value]) -> Value:
 
 # What each loss wants as targets, so `fit` can check every label before the first step.
 TargetCheck = Callable[..., list[Any]]
+#: The losses whose target decides the graph's shape (it picks a row entry): a staged `fit`
+#: traces their targets as static arguments, one trace per class, instead of as inputs.
+PICKS_BY_TARGET = {cross_entropy}
 TARGETS: dict[Callable[..., Value], TargetCheck] = {
     mse: _real_targets,
     huber: _real_targets,

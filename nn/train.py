@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from engine import Value, no_grad, stage
+from engine import StageError, Value, gc_paused, no_grad, stage
 
 from . import _checks as check
 from ._extras import require
-from .losses import TARGETS, l2
+from .losses import PICKS_BY_TARGET, TARGETS, l2
 from .module import MLP, Module
 from .optim import LinearDecay, Optimizer
 
@@ -112,24 +112,32 @@ def fit(
     rng: random.Random | None = None,
     staged: bool = False,
 ) -> History:
-    """Train `model` for `steps` full-batch (or minibatch) steps; return the History.
+    """Train `model` for `steps` steps; return the History.
 
-    Each step: scores = model(x) for every x, loss(scores, y) + l2_weight * sum(p**2),
-    zero_grad, backward, `schedule.step()` if given, `optimizer.step()`. The
-    progress bar (tqdm) shows the loss and the accuracy. `callback(k, loss)` runs
-    after backward, before the update: a place to record gradients.
+    Each step: scores = model(x) for every x of the batch, loss(scores, y) +
+    l2_weight * sum(p**2), zero_grad, backward, `schedule.step()` if given,
+    `optimizer.step()`. Without `batch_size` every step sees the whole data in
+    order; with it, each epoch shuffles the data (with `rng`, default
+    ``random.Random(0)``) and walks it in batches of `batch_size`, the last one
+    shorter if it must be. The progress bar (tqdm) shows the loss and the accuracy.
+    `callback(k, loss)` runs after backward, before the update.
 
     Every argument and every sample is checked before the first step, so a bad
     row anywhere in X (or a bad label, for the losses of `nn.losses`) raises
     without changing the model, the optimizer or the schedule. The optimizer's
-    parameters must be the model's (make it from ``model.parameters()`` after
-    any change to the model); `batch_size` >= len(X) means full batches.
+    parameters must be the model's (make it from ``model.parameters()``).
 
-    ``staged=True`` builds the graph once and trains with its written-out code
-    (`engine.stage`): the same numbers, many times faster. It needs full
-    batches (the inputs are baked into the code) and a loss without Python
-    branches on ``.data``; in `callback` the parameters' grads and the loss's
-    data are current, the other nodes' are those of the first step.
+    ``staged=True`` writes the forward and backward pass of one sample out as code
+    once (`engine.stage`) and runs each batch through it: the same numbers, bit for
+    bit, many times faster, for any batch size. It needs a loss that is the mean of
+    one term per sample with no Python branch on ``.data`` (every loss of
+    `nn.losses` is); the first batch is run both ways and compared, and a loss that
+    does not stage exactly raises `engine.StageError` before any update. In
+    `callback` the loss is then a leaf holding the batch's value.
+
+    Python's cyclic garbage collector is paused during training (`engine.gc_paused`):
+    the graphs hold no reference cycles, and in a busy process its passes would
+    take most of each step.
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be a Module (an MLP, ...), not {check.shown(model)}")
@@ -160,50 +168,100 @@ def fit(
             "(make the optimizer from model.parameters() after changing the model)"
         )
     size = len(X) if batch_size is None else min(batch_size, len(X))
-    full_batch = size == len(X)
-    if staged and not full_batch:
-        raise ValueError(f"fit: staged=True needs full batches (batch_size={batch_size!r} < {len(X)} samples)")
-
+    batches = _batches(len(X), size, sampler)
     history = History()
     bar = None
     if progress:
         tqdm = require("tqdm", "the progress bar needs tqdm", "(or pass progress=False)").tqdm  # a text bar
         bar = tqdm(total=steps, desc="training", unit="step")
-    run = None
+    run = _stage_one_sample(model, loss, X, y, l2_weight, params) if staged else None
     try:
-        for k in range(steps):
-            if full_batch:
-                Xb, yb = X, y
-            else:
-                chosen = sampler.sample(range(len(X)), size)
+        with gc_paused():
+            for k in range(steps):
+                chosen = next(batches)
                 Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
-            if run is None:
-                scores = [model(x) for x in Xb]
-                total = loss(scores, yb)
-                if l2_weight:
-                    total = total + l2_weight * l2(params)
-                if staged:  # the graph is built once; every step re-runs its code
-                    run = stage(total, watch=[v for out in scores for v in (out if isinstance(out, list) else [out])])
-            optimizer.zero_grad()
-            if run is not None:
-                run()
-            else:
-                total.backward()
-            if callback is not None:
-                callback(k, total)
-            if schedule is not None:
-                schedule.step()
-            history.lr.append(optimizer.lr)
-            optimizer.step()
-            history.loss.append(total.data)
-            history.accuracy.append(accuracy(scores, yb))
-            if bar is not None:
-                bar.set_postfix(loss=f"{total.data:.4f}", accuracy=f"{history.accuracy[-1]:.0%}")
-                bar.update()
+                optimizer.zero_grad()
+                if run is not None:
+                    value, scores = _staged_step(run, model, loss, Xb, yb, l2_weight, params, first=k == 0)
+                    total = Value(value)
+                else:
+                    scores = [model(x) for x in Xb]
+                    total = loss(scores, yb)
+                    if l2_weight:
+                        total = total + l2_weight * l2(params)
+                    total.backward()
+                if callback is not None:
+                    callback(k, total)
+                if schedule is not None:
+                    schedule.step()
+                history.lr.append(optimizer.lr)
+                optimizer.step()
+                history.loss.append(total.data)
+                history.accuracy.append(accuracy(scores, yb))
+                if bar is not None:
+                    bar.set_postfix(loss=f"{total.data:.4f}", accuracy=f"{history.accuracy[-1]:.0%}")
+                    bar.update()
     finally:
         if bar is not None:
             bar.close()
     return history
+
+
+def _batches(n: int, size: int, rng: random.Random) -> Iterator[list[int]]:
+    """The indices of each step's batch: all of them in order, or shuffled epochs of `size` (the last shorter)."""
+    while True:
+        if size == n:
+            yield list(range(n))
+            continue
+        order = list(range(n))
+        rng.shuffle(order)
+        for start in range(0, n, size):
+            yield order[start : start + size]
+
+
+def _stage_one_sample(model: Module, loss: Callable, X: Sequence, y: Sequence, l2_weight: float, params: list):
+    """The forward and backward pass of one sample, written out once; the label is an input, or static
+    when it picks an entry (cross_entropy's class index: one trace per class)."""
+    shape = {}
+
+    def one_sample(x: Sequence[Value], label: Any) -> tuple[Value, list[Value]]:
+        score = model(x)
+        shape["classes"] = isinstance(score, list)  # a list of class scores, or one score
+        return loss([score], [label]), (score if isinstance(score, list) else [score])
+
+    static = (1,) if loss in PICKS_BY_TARGET else ()
+    plus = l2_weight * l2(params) if l2_weight else None
+    run = stage(one_sample, X[0], y[0], static=static, has_aux=True, plus=plus)
+    return run, shape["classes"]
+
+
+def _staged_step(staged, model, loss, Xb, yb, l2_weight, params, first: bool) -> tuple[float, list]:
+    """One batch through the staged code; the first one is also run as a graph and compared, bit for bit."""
+    run, classes = staged
+    expected = None
+    if first:
+        scores = [model(x) for x in Xb]
+        total = loss(scores, yb)
+        if l2_weight:
+            total = total + l2_weight * l2(params)
+        total.backward()
+        expected = (total.data, [p.grad for p in params])
+        for p in params:
+            p.grad = 0.0
+    value, aux = run.mean(Xb, yb)
+    if expected is not None:
+        grads = [p.grad for p in params]
+        if not (_same(value, expected[0]) and all(map(_same, grads, expected[1]))):
+            raise StageError(
+                "fit(staged=True): on the first batch the staged step differs from the graph: the loss must be "
+                "the mean of one term per sample (as nn.losses are) with no Python branch on .data; "
+                "train with staged=False"
+            )
+    return value, [values if classes else values[0] for values in aux]
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)
 
 
 # Plots. matplotlib brings numpy, so the drawing code below uses both; neither is
