@@ -39,10 +39,13 @@ ops (relu, clip, max, ...) are re-evaluated on every call.
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import math
 import re
+from array import array
 from collections.abc import Callable, Sequence
+from itertools import chain, repeat
 from numbers import Real
 from typing import Any
 
@@ -170,7 +173,7 @@ class _Writer:
         for condition, _ in checks:
             if self.c:
                 self.errors.append(node)
-                out.append(f"if ({condition}) return {len(self.errors)};")
+                out.append(f"if ({condition}) CG_FAIL({len(self.errors)});")
             else:
                 fail = self._function(op, "fail", op.fail)
                 out.append(f"if {condition}:")
@@ -183,7 +186,7 @@ class _Writer:
             if op.overflow:
                 self.errors.append(node)
                 finite = " && ".join(f"isfinite({a})" for a in args if isinstance(a, str)) or "1"
-                out.append(f"if (isinf({name}) && {finite}) return {len(self.errors)};")
+                out.append(f"if (isinf({name}) && {finite}) CG_FAIL({len(self.errors)});")
         edges: list[tuple[Value, str | float]] = []
         for argument, local in zip(arguments, every_local):
             if not isinstance(argument, Value):
@@ -464,9 +467,11 @@ class StagedFunction(Staged):
         has_aux: bool,
         plus: Value | None,
         input_grads: bool,
+        backend: str = "python",
     ):
         self.function, self.static, self.has_aux = function, static, has_aux
-        self.plus, self.input_grads = plus, input_grads
+        self.plus, self.input_grads, self.backend = plus, input_grads, backend
+        self.labels = _parameter_names(function, len(example))
         self.arity = len(example)
         self.shapes = [
             None if k in static else _structure(x, f"argument {k} of the example") for k, x in enumerate(example)
@@ -477,8 +482,8 @@ class StagedFunction(Staged):
 
     # ----------------------------------------------------------------- tracing
 
-    def _key(self, args: Sequence, where: str) -> tuple:
-        key = tuple(args[k] for k in self.static)
+    def _key(self, args: Sequence, where: str, picked: bool = True) -> tuple:
+        key = tuple(args[k] for k in self.static) if picked else tuple(args)
         try:
             hash(key)
         except TypeError:
@@ -493,14 +498,18 @@ class StagedFunction(Staged):
         shapes = [s for k, s in enumerate(self.shapes) if k not in self.static]
         with enable_grad():
             for k, x in enumerate(args):
+                label = self.labels[k]
                 if k in self.static:
                     arguments.append(x)
                 elif self.shapes[k] is None:
-                    leaf = Value(as_real(x, f"stage: argument {k}", "a number"))
+                    leaf = Value(as_real(x, f"stage: argument {k}", "a number"), label)
                     inputs.append(leaf)
                     arguments.append(leaf)
                 else:
-                    leaves = [Value(as_real(v, f"stage: argument {k}", "a list of numbers")) for v in x]
+                    leaves = [
+                        Value(as_real(v, f"stage: argument {k}", "a list of numbers"), f"{label}_{i}" if label else "")
+                        for i, v in enumerate(x)
+                    ]
                     inputs += leaves
                     arguments.append(leaves)
             result = self.function(*arguments)
@@ -528,7 +537,20 @@ class StagedFunction(Staged):
             self.names.give(node, f"v{k}")
         program = Program(self, "python")
         self._run = self._compile(_python_source(program), program.writer.namespace)
-        self._c = None  # the compiled C code, made on demand (engine.compiled)
+        self._library: Any = None  # the compiled C code, built when first called (engine.compiled)
+        if self.backend == "c":
+            self.c_source  # noqa: B018  (an op with no C form raises now, at staging)
+
+    @property
+    def c_source(self) -> str:
+        """The same code in C (see `engine.compiled`); StageError for an op defined by Python functions."""
+        from .compiled import c_source
+
+        counts = {(len(v.inputs), len(v.aux)) for v in self.variants}
+        if len(counts) != 1:
+            raise StageError("stage: the C code needs every trace to have the same inputs and aux values")
+        n_inputs, n_aux = counts.pop()
+        return c_source(Program(self, "c"), n_inputs, n_aux)
 
     # ----------------------------------------------------------------- calling
 
@@ -539,7 +561,9 @@ class StagedFunction(Staged):
         gradient with respect to each input, shaped as the arguments.
         """
         seed = as_real(gradient, "staged call: gradient", "a real number")
-        outputs, plus = self._batch([args], seed, "call")
+        if len(args) != self.arity:
+            raise TypeError(f"staged call: {len(args)} arguments given, the function takes {self.arity}")
+        outputs, plus = self._batch([[arg] for arg in args], 1, seed, "call")
         value, aux, input_grads = outputs[0]
         if self.plus is not None:
             value = value + plus
@@ -577,11 +601,10 @@ class StagedFunction(Staged):
             raise ValueError(f"staged {what}: the batches have different lengths {lengths}")
         if not lengths[0]:
             raise ValueError(f"staged {what}: the batch is empty")
-        samples = list(zip(*batches))
-        outputs, plus = self._batch(samples, seed, what)
+        outputs, plus = self._batch(batches, lengths[0], seed, what)
         total = add_up([out[0] for out in outputs], -0.0)
         if what == "mean":
-            total = total * (1.0 / len(samples))
+            total = total * (1.0 / lengths[0])
         if self.plus is not None:
             total = total + plus
         extra: list[Any] = []
@@ -591,53 +614,100 @@ class StagedFunction(Staged):
             extra.append([self._shaped(out) for out in outputs])
         return (total, *extra) if extra else total
 
-    def _batch(self, samples: list, seed: float, what: str) -> tuple[list, float]:
-        """Run the code on `samples`, last first as backward() on their sum would, each seeded with
+    def _batch(self, batches: Sequence[Sequence], n: int, seed: float, what: str) -> tuple[list, float]:
+        """Run the code on the samples, last first as backward() on their sum would, each seeded with
         the gradient that sum hands it; add the parameters' totals to their grads once."""
         # The seeds as backward() computes them: root = data part (+ plus); data part = sum * (1/n).
         part = 0.0 + 1.0 * seed if self.plus is not None else seed
         if what == "mean":
-            g = 0.0 + 1.0 * (0.0 + (1.0 / len(samples)) * part)
+            g = 0.0 + 1.0 * (0.0 + (1.0 / n) * part)
         elif what == "sum":
             g = 0.0 + 1.0 * part
         else:
             g = part
-        packed = [self._pack(sample, i, what, g) for i, sample in enumerate(samples)]  # may add variants
-        with enable_grad():
-            params = [p.data for p in self.parameters]
-            outputs, grads, plus = self._run(params, packed[::-1], 0.0 + 1.0 * seed)
+        variants = self._variants_of(batches, n, what)  # may trace new static values
+        columns = self._columns(batches, what)
+        params = [p.data for p in self.parameters]
+        plus_seed = 0.0 + 1.0 * seed
+        if self.backend == "c":
+            outputs, grads, plus = self._run_c(params, columns, variants, g, plus_seed)
+        else:
+            samples = list(zip(zip(*columns), repeat(g), variants))
+            with enable_grad():
+                outputs, grads, plus = self._run(params, samples[::-1], plus_seed)
+            outputs.reverse()
         self._add_grads(grads)
-        return outputs[::-1], plus
+        return outputs, plus
 
-    def _pack(self, sample: Sequence, index: int, what: str, g: float) -> tuple:
-        where = f"staged {what}" + (f", sample {index}" if what != "call" else "")
-        if len(sample) != self.arity:
-            raise TypeError(f"{where}: {len(sample)} arguments given, the function takes {self.arity}")
-        key = self._key(sample, where)
-        variant = self.index.get(key)
-        if variant is None:
-            variant = self._add_variant(sample)  # a new static value: trace it, write the code again
-        packed = []
-        for k, (arg, shape) in enumerate(zip(sample, self.shapes)):
+    def _variants_of(self, batches: Sequence[Sequence], n: int, what: str) -> list[int]:
+        """Each sample's trace, by its static arguments; a new value is traced now (the code is written again)."""
+        if not self.static:
+            return [0] * n
+        variants = []
+        for i, key in enumerate(zip(*[batches[k] for k in self.static])):
+            variant = self.index.get(self._key(key, f"staged {what}, sample {i}", picked=False))
+            if variant is None:
+                variant = self._add_variant([batch[i] for batch in batches])
+            variants.append(variant)
+        return variants
+
+    def _columns(self, batches: Sequence[Sequence], what: str) -> list[list]:
+        """Each traced argument over the samples: floats, or tuples of floats as long as in the trace."""
+        columns = []
+        for k, (batch, shape) in enumerate(zip(batches, self.shapes)):
             if k in self.static:
                 continue
+            where = f"staged {what}: argument {k}"
             if shape is None:
-                if isinstance(arg, Value) or not isinstance(arg, Real):
-                    raise TypeError(
-                        f"{where}: argument {k} must be a number, as in the trace, not {type(arg).__name__}"
-                    )
-                packed.append(arg if type(arg) is float else as_real(arg, f"{where}: argument {k}"))
+                kinds = set(map(type, batch))
+                if kinds <= {float}:
+                    columns.append(batch if type(batch) is list else list(batch))
+                elif kinds <= {float, int} and -(2**53) <= min(batch) and max(batch) <= 2**53:
+                    columns.append(list(map(float, batch)))  # whole numbers a float holds exactly
+                else:
+                    columns.append([_data_number(x, where, i) for i, x in enumerate(batch)])
                 continue
-            if isinstance(arg, (str, bytes)) or not hasattr(arg, "__len__") or len(arg) != shape:
-                got = len(arg) if hasattr(arg, "__len__") and not isinstance(arg, (str, bytes)) else type(arg).__name__
-                raise StageError(
-                    f"{where}: argument {k} has {got} numbers, but the trace was made with {shape}: stage it again "
-                    "for this shape"
-                )
-            packed.append(
-                tuple(x if type(x) is float else as_real(x, f"{where}: argument {k}", "a number") for x in arg)
-            )
-        return tuple(packed), g, variant
+            try:
+                lengths = set(map(len, batch))
+                kinds = set(map(type, chain.from_iterable(batch)))
+            except TypeError:
+                lengths, kinds = set(), set()
+            if lengths == {shape} and kinds <= {float}:
+                columns.append(batch if set(map(type, batch)) <= {tuple} else list(map(tuple, batch)))
+                continue
+            for i, row in enumerate(batch):
+                if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) != shape:
+                    got = f"{len(row)} numbers" if hasattr(row, "__len__") else f"a {type(row).__name__}"
+                    raise StageError(
+                        f"{where}, sample {i}: {got}, but the trace was made with {shape} numbers: "
+                        "stage it again for this shape"
+                    )
+            columns.append([tuple(_data_number(x, where, i) for x in row) for i, row in enumerate(batch)])
+        return columns
+
+    def _run_c(self, params: list[float], columns: list[list], variants: list[int], g: float, plus_seed: float):
+        """The batch through the compiled code; on a domain error, the Python code raises the engine's."""
+        from .compiled import Library
+
+        if self._library is None:
+            variant = self.variants[0]
+            self._library = Library(self.c_source, len(self.parameters), len(variant.inputs), len(variant.aux))
+        rows = [column if type(column[0]) is tuple else [(x,) for x in column] for column in columns]
+        flat = array("d", chain.from_iterable(chain.from_iterable(zip(*rows))))
+        n = len(variants)
+        library = self._library
+        error, failed, outs, aux, input_grads, grads, plus = library.run(
+            params, flat, array("i", variants), array("d", [g]) * n, plus_seed, self.input_grads
+        )
+        if error:
+            sample = [(tuple(column[failed] for column in columns), g, variants[failed])] if failed >= 0 else []
+            with enable_grad():  # the same check in Python raises the engine's own error
+                self._run(params, sample, plus_seed)
+            raise StageError(f"the compiled code stopped at its check {error} but the Python code did not")
+        na, ni = library.n_aux, library.n_inputs
+        aux_rows = zip(*[iter(aux)] * na) if na else repeat(())  # one tuple a sample
+        grad_rows = zip(*[iter(input_grads)] * ni) if ni and self.input_grads else repeat(())
+        return list(zip(outs, aux_rows, grad_rows)), grads, plus
 
     def _shaped(self, output: tuple) -> list:
         flat, shaped, k = output[2], [], 0
@@ -656,7 +726,7 @@ class StagedFunction(Staged):
         """
         if len(args) != self.arity:
             raise TypeError(f"check: {len(args)} arguments given, the function takes {self.arity}")
-        fresh = StagedFunction(self.function, args, self.static, self.has_aux, self.plus, self.input_grads)
+        fresh = StagedFunction(self.function, args, self.static, self.has_aux, self.plus, self.input_grads, "python")
         mine = self.variants[self.index[self._key(args, "check")]] if self._key(args, "check") in self.index else None
         if mine is None:
             self._add_variant(args)
@@ -748,6 +818,23 @@ def _indent(lines: list[str], depth: int) -> list[str]:
     return ["    " * depth + line for line in lines]
 
 
+def _data_number(x: object, where: str, index: int) -> float:
+    """A number of the data (not a Value: a Value given as data would silently lose its gradient)."""
+    if isinstance(x, Value):
+        raise TypeError(f"{where}, sample {index}: numbers are data here, not Values (pass .data)")
+    return as_real(x, f"{where}, sample {index}", "a real number")
+
+
+def _parameter_names(function: Callable[..., Any], count: int) -> list[str]:
+    """The names of the function's first `count` parameters, to label the inputs ('' where unknown)."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return [""] * count
+    names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [names[k] if k < len(names) and _PLAIN.match(names[k]) else "" for k in range(count)]
+
+
 def _split(result: Any, has_aux: bool) -> tuple[Value, list[Value]]:
     aux: list[Value] = []
     if has_aux:
@@ -786,6 +873,7 @@ def stage(
     has_aux: bool = False,
     plus: Value | None = None,
     input_grads: bool = False,
+    backend: str = "python",
 ) -> Staged:
     """Write a forward and backward pass out as code (see the module's docs).
 
@@ -798,10 +886,13 @@ def stage(
     (a class index): one trace per value. ``plus``: a Value made from the
     parameters alone (an L2 penalty), added once to every call and batch.
     ``input_grads=True`` also returns the gradient with respect to each input.
+    ``backend="c"`` compiles the code with the system C compiler (`engine.compiled`).
     """
+    if backend not in ("python", "c"):
+        raise ValueError(f"stage: backend must be 'python' or 'c', not {backend!r}")
     if isinstance(f, Value):
-        if example or static or has_aux or plus is not None or input_grads:
-            raise TypeError("stage(root) takes only watch=; to stage a function, pass the function")
+        if example or static or has_aux or plus is not None or input_grads or backend != "python":
+            raise TypeError("stage(root) takes only watch= (and runs Python); to stage a function, pass the function")
         watched = list(watch)
         graph = set(topological_order(f)) | set(_Trace([f]).parameters) | {f}
         for node in watched:
@@ -824,4 +915,4 @@ def stage(
         raise ValueError(
             f"stage: static must list positions of the example's arguments (0..{len(example) - 1}), not {static!r}"
         )
-    return StagedFunction(f, example, statics, has_aux, plus, input_grads)
+    return StagedFunction(f, example, statics, has_aux, plus, input_grads, backend)

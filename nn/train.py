@@ -110,7 +110,7 @@ def fit(
     progress: bool = True,
     callback: Callable[[int, Value], None] | None = None,
     rng: random.Random | None = None,
-    staged: bool = False,
+    staged: bool | str = False,
 ) -> History:
     """Train `model` for `steps` steps; return the History.
 
@@ -133,7 +133,8 @@ def fit(
     one term per sample with no Python branch on ``.data`` (every loss of
     `nn.losses` is); the first batch is run both ways and compared, and a loss that
     does not stage exactly raises `engine.StageError` before any update. In
-    `callback` the loss is then a leaf holding the batch's value.
+    `callback` the loss is then a leaf holding the batch's value. ``staged="c"``
+    compiles that code to C first (`engine.compiled`: the same numbers again).
 
     Python's cyclic garbage collector is paused during training (`engine.gc_paused`):
     the graphs hold no reference cycles, and in a busy process its passes would
@@ -158,7 +159,8 @@ def fit(
     check.flag(progress, "progress", "fit")
     check.function(callback, "callback", "fit", optional=True)
     sampler = check.rng(rng, "fit") or random.Random(0)
-    check.flag(staged, "staged", "fit")
+    if not (isinstance(staged, bool) or staged in ("python", "c")):
+        raise TypeError(f"fit: staged must be True or False, or 'python' or 'c', not {check.shown(staged)}")
     params = model.parameters()
     known = {id(p) for p in params}
     strangers = sum(id(p) not in known for p in optimizer.params)
@@ -174,7 +176,7 @@ def fit(
     if progress:
         tqdm = require("tqdm", "the progress bar needs tqdm", "(or pass progress=False)").tqdm  # a text bar
         bar = tqdm(total=steps, desc="training", unit="step")
-    run = _stage_one_sample(model, loss, X, y, l2_weight, params) if staged else None
+    run = _stage_one_sample(model, loss, X, y, l2_weight, params, staged) if staged else None
     try:
         with gc_paused():
             for k in range(steps):
@@ -219,7 +221,9 @@ def _batches(n: int, size: int, rng: random.Random) -> Iterator[list[int]]:
             yield order[start : start + size]
 
 
-def _stage_one_sample(model: Module, loss: Callable, X: Sequence, y: Sequence, l2_weight: float, params: list):
+def _stage_one_sample(
+    model: Module, loss: Callable, X: Sequence, y: Sequence, l2_weight: float, params: list, staged: bool | str
+):
     """The forward and backward pass of one sample, written out once; the label is an input, or static
     when it picks an entry (cross_entropy's class index: one trace per class)."""
     shape = {}
@@ -231,7 +235,8 @@ def _stage_one_sample(model: Module, loss: Callable, X: Sequence, y: Sequence, l
 
     static = (1,) if loss in PICKS_BY_TARGET else ()
     plus = l2_weight * l2(params) if l2_weight else None
-    run = stage(one_sample, X[0], y[0], static=static, has_aux=True, plus=plus)
+    backend = "c" if staged == "c" else "python"
+    run = stage(one_sample, X[0], y[0], static=static, has_aux=True, plus=plus, backend=backend)
     return run, shape["classes"]
 
 

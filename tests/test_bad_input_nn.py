@@ -485,7 +485,7 @@ ROWS: dict[str, Row] = {
     ),
     "--out ''": R(cli("--out", ""), SystemExit, "argument --out: must name a folder, not ''"),
     "--no-progress=1": R(cli("--no-progress=1"), SystemExit, "argument --no-progress: ignored explicit argument '1'"),
-    "--staged=yes": R(cli("--staged=yes"), SystemExit, "argument --staged: ignored explicit argument 'yes'"),
+    "--staged=yes": R(cli("--staged=yes"), SystemExit, "argument --staged: invalid choice: 'yes'"),
     "--bogus": R(cli("--bogus"), SystemExit, "unrecognized arguments: --bogus"),
     "no command": R(lambda w: main([]), SystemExit, "the following arguments are required: COMMAND"),
     "--version=2": R(lambda w: main(["--version=2"]), SystemExit, "argument --version: ignored explicit argument '2'"),
