@@ -403,7 +403,9 @@ ROWS: dict[str, Row] = {
         lambda w: w.fit(optimizer=w.adam, schedule=w.schedule), ValueError, "fit: schedule sets the learning rate of"
     ),
     "fit(progress='no')": R(lambda w: w.fit(progress="no"), TypeError, "fit: progress must be True or False, not 'no'"),
-    "fit(staged=1)": R(lambda w: w.fit(staged=1), TypeError, "fit: staged must be True or False, not 1"),
+    "fit(staged=1)": R(
+        lambda w: w.fit(staged=1), TypeError, "fit: staged must be True or False, or 'python' or 'c', not 1"
+    ),
     "fit(staged='yes')": R(lambda w: w.fit(staged="yes"), TypeError, "fit: staged must be True or False"),
     "fit(callback=1)": R(lambda w: w.fit(callback=1), TypeError, "fit: callback must be a function or None, not 1"),
     "fit(rng=0)": R(lambda w: w.fit(rng=0), TypeError, "fit: rng must be a random.Random or None, not 0"),
