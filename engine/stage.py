@@ -47,6 +47,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from itertools import chain, repeat
 from numbers import Real
+from operator import itemgetter
 from typing import Any
 
 from .formula import CONSTANTS, FUNCTIONS
@@ -692,9 +693,18 @@ class StagedFunction(Staged):
         if self._library is None:
             variant = self.variants[0]
             self._library = Library(self.c_source, len(self.parameters), len(variant.inputs), len(variant.aux))
-        rows = [column if type(column[0]) is tuple else [(x,) for x in column] for column in columns]
-        flat = array("d", chain.from_iterable(chain.from_iterable(zip(*rows))))
         n = len(variants)
+        stride = sum(len(c[0]) if type(c[0]) is tuple else 1 for c in columns)
+        flat = array("d", bytes(8 * n * stride))  # sample after sample, each its inputs in order
+        offset = 0
+        for column in columns:
+            if type(column[0]) is tuple:
+                for i in range(len(column[0])):
+                    flat[offset::stride] = array("d", map(itemgetter(i), column))
+                    offset += 1
+            else:
+                flat[offset::stride] = array("d", column)
+                offset += 1
         library = self._library
         error, failed, outs, aux, input_grads, grads, plus = library.run(
             params, flat, array("i", variants), array("d", [g]) * n, plus_seed, self.input_grads

@@ -59,6 +59,11 @@ def accuracy(scores: Sequence, labels: Sequence[float]) -> float:
     labels = check.sequence(labels, "labels", "accuracy", what="a list of labels", empty=True)
     if len(scores) != len(labels):
         raise ValueError(f"accuracy: {len(scores)} scores but {len(labels)} labels")
+    return _accuracy(scores, labels)
+
+
+def _accuracy(scores: Sequence, labels: Sequence) -> float:
+    """`accuracy` without its argument checks (fit checked its data before the first step)."""
     if not scores:
         return 0.0
     right = 0
@@ -199,7 +204,7 @@ def fit(
                 history.lr.append(optimizer.lr)
                 optimizer.step()
                 history.loss.append(total.data)
-                history.accuracy.append(accuracy(scores, yb))
+                history.accuracy.append(_accuracy(scores, yb))
                 if bar is not None:
                     bar.set_postfix(loss=f"{total.data:.4f}", accuracy=f"{history.accuracy[-1]:.0%}")
                     bar.update()
