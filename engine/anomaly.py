@@ -104,5 +104,5 @@ def detect_anomaly() -> Iterator[AnomalyDetector]:
         yield AnomalyDetector()
         return
     detector = AnomalyDetector()
-    with grad_mode.mode_set(detector):
+    with grad_mode.state_set(mode=detector):
         yield detector

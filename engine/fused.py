@@ -76,7 +76,7 @@ class Sum(_Fused):
     def __init__(self) -> None:
         super().__init__("sum", "Σ", "local gradient 0", self.__doc__ or "")
 
-    def __call__(self, values: Iterable[Value | float]) -> Value:  # type: ignore[override]
+    def apply(self, values: Iterable[Value | float]) -> Value:  # type: ignore[override]
         values = values if type(values) is list else list(values)
         datas = [v.data for v in values if v.__class__ is Value]
         if len(datas) == len(values):
@@ -112,7 +112,7 @@ class Dot(_Fused):
         super().__init__("dot", "·", "multiplied by 0", self.__doc__ or "")
         self.partners = True  # its locals are its other inputs: finite when the output is
 
-    def __call__(self, ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Any = None) -> Value:  # type: ignore[override]
+    def apply(self, ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Any = None) -> Value:  # type: ignore[override]
         ws = ws if type(ws) is list else list(ws)
         xs = xs if type(xs) is list else list(xs)
         n = len(ws)
@@ -213,7 +213,7 @@ class LogSumExp(_Fused):
         super().__init__("logsumexp", "logsumexp", "local gradient 0", self.__doc__ or "")
         self.splits = False
 
-    def __call__(self, values: Iterable[Value | float]) -> Value:  # type: ignore[override]
+    def apply(self, values: Iterable[Value | float]) -> Value:  # type: ignore[override]
         values = values if type(values) is list else list(values)
         if not values:
             raise ValueError("logsumexp: needs at least one value")

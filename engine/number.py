@@ -17,7 +17,9 @@ def as_real(x: object, what: str, kind: str = "a Value or a real number") -> flo
     """
     if type(x) is float:
         return x
-    if isinstance(x, Real):
+    if type(x) is int and -(2**53) <= x <= 2**53:
+        return float(x)  # exact
+    if isinstance(x, Real):  # int, bool, Fraction, NumPy scalars (an ABC check: after the quick one above)
         try:
             return float(x)
         except OverflowError:

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from . import generic
 from .formula import CONSTANTS, FUNCTIONS, Formula, FormulaError
+from .grad_mode import current_state
 from .number import as_real
 from .value import Value, make_node
 
@@ -242,12 +243,20 @@ class Op:
         namespace: dict[str, Any] = {name: f for name, (f, _) in FUNCTIONS.items()}
         namespace.update(CONSTANTS)
         namespace.update(
-            __name__="engine.ops", op=self, _Value=Value, _node=make_node, _real=as_real, _leaf=Value, _math=math
+            __name__="engine.ops",
+            op=self,
+            _Value=Value,
+            _node=make_node,
+            _real=as_real,
+            _leaf=Value,
+            _math=math,
+            _state=current_state,
+            _new=object.__new__,
         )
         source = self._source_call() + "\n" + self._source_evaluate()
         exec(compile(source, f"<op {self.name}>", "exec"), namespace)
         self.source = source
-        self.__class__ = type(f"Op_{self.name}", (type(self),), {"__call__": namespace["__call__"]})
+        self.apply = namespace["apply"]  # a plain function: calling it is cheaper than calling the op
         self._evaluate = namespace["evaluate"]
         value_namespace: dict[str, Any] = {name: getattr(generic, name) for name in FUNCTIONS}
         value_namespace.update(CONSTANTS, _real=generic.real)
@@ -286,12 +295,12 @@ class Op:
         return lines
 
     def _source_call(self) -> str:
-        """``__call__(op, a, b)``: one branch for each way Values and numbers can mix among the inputs."""
+        """``apply(a, b)``: one branch for each way Values and numbers can mix among the inputs."""
         params = []
         for k, arg in enumerate(self.inputs):
             j = k - (len(self.inputs) - len(self.defaults))
             params.append(f"{arg}={self.defaults[j]!r}" if j >= 0 else arg)
-        lines = [f"def __call__(op, {', '.join(params)}):"]
+        lines = [f"def apply({', '.join(params)}):"]
         data = {arg: f"_{arg}" for arg in self.inputs}
 
         def branch(k: int, pattern: tuple[bool, ...], indent: str) -> None:
@@ -330,13 +339,31 @@ class Op:
         kinks = [f for f, is_value in zip(self.derivative, pattern) if is_value]
         if len(kinks) == 1 and kinks[0].finite_constants() and kinks[0].constant() is None:
             tuple_ = f"({kinks[0].python_1tuple({**data, 'out': 'out'})})"  # (0.0,) or (1.0,): shared tuples
-        lines.append(f"{indent}return _node(out, op, ({', '.join(children)},), {tuple_}, {constants})")
+        children_ = f"({', '.join(children)},)"
+        # make_node's common case written in place (recording, no anomaly check): one call fewer a node
+        lines.append(f"{indent}mode, scope = _state()")
+        lines.append(f"{indent}if mode is True:")
+        lines.append(f"{indent}    node = _new(_Value)")
+        lines.append(f"{indent}    node.data = out")
+        lines.append(f"{indent}    node.grad = 0.0")
+        lines.append(f'{indent}    node.label = ""')
+        lines.append(f"{indent}    node.scope = scope")
+        lines.append(f"{indent}    node.op = op")
+        lines.append(f"{indent}    node.children = {children_}")
+        lines.append(f"{indent}    node.locals = {tuple_}")
+        lines.append(f"{indent}    node.constants = {constants}")
+        lines.append(f"{indent}    return node")
+        lines.append(f"{indent}return _node(out, op, {children_}, {tuple_}, {constants})")
         return lines
 
     # ------------------------------------------- ops defined by Python functions
 
     def __call__(self, *args: Any, **kwargs: Any) -> Value:
-        """Apply an op defined by Python functions (formula ops get a compiled __call__ instead)."""
+        """Make a node of this op from Values and numbers (see `apply`)."""
+        return self.apply(*args, **kwargs)
+
+    def apply(self, *args: Any, **kwargs: Any) -> Value:
+        """Apply an op defined by Python functions (formula ops get a compiled `apply` instead)."""
         if self.inputs:
             try:
                 bound = self.signature.bind(*args, **kwargs)

@@ -2,19 +2,21 @@
 
 Modules use them so diagrams and diagnostics can group a graph by neuron and
 layer. Nested scopes join with dots: ``layers.0`` inside ``model`` is
-``model.layers.0``. Like `no_grad`, the current scope is a context variable.
+``model.layers.0``. Like `no_grad`, the current scope is kept in a context
+variable (see `engine.grad_mode`), so each thread has its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 
-_scope: ContextVar[str] = ContextVar("circuitgrad_scope", default="")
+from .grad_mode import current_state, state_set
 
-#: The scope new nodes get: '' outside every `scope()` block.
-current_scope = _scope.get
+
+def current_scope() -> str:
+    """The scope new nodes get: '' outside every `scope()` block."""
+    return current_state()[1]
 
 
 @contextmanager
@@ -22,10 +24,7 @@ def scope(name: str) -> Iterator[str]:
     """Tag every node made inside the block with `name` (joined to any outer scope)."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"scope: the name must be a non-empty string, not {name!r}")
-    outer = _scope.get()
+    outer = current_state()[1]
     full = f"{outer}.{name}" if outer else name
-    token = _scope.set(full)
-    try:
+    with state_set(scope=full):
         yield full
-    finally:
-        _scope.reset(token)

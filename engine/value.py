@@ -24,9 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from math import isfinite
 
-from .grad_mode import current_mode
+from .grad_mode import current_state
 from .number import as_real
-from .scope import current_scope
 
 Number = float | int  # and any other real number: NumPy scalars, Fraction, ...
 
@@ -53,10 +52,9 @@ class Value:
         self.data = as_real(data, "Value(data): data", "a real number")
         self.grad = 0.0
         self.label = label
-        self.scope = current_scope()
+        mode, self.scope = current_state()
         self.op = None
         self.children = self.locals = self.constants = ()
-        mode = current_mode()
         if mode is not True and mode is not False:  # under detect_anomaly()
             mode.check_leaf(self)
 
@@ -81,7 +79,7 @@ class Value:
         for node in order:
             node.grad = 0.0
         self.grad = seed
-        mode = current_mode()
+        mode = current_state()[0]
         try:
             if mode is not True and mode is not False:  # under detect_anomaly(): a checked loop
                 mode.backward(self, order)
@@ -143,83 +141,84 @@ class Value:
         return self.data >= _number(other)
 
     # The ops: each is one entry of the op table (engine/ops.py), with its forward
-    # value, its local derivatives and its kink conventions written side by side.
+    # value, its local derivatives and its kink conventions written side by side;
+    # op.apply(...) makes the node (calling the op itself does the same).
 
     def __add__(self, other: Value | Number) -> Value:
-        return ops.add(self, other)  # d/dself = d/dother = 1
+        return ops.add.apply(self, other)  # d/dself = d/dother = 1
 
     def __radd__(self, other: Number) -> Value:
-        return ops.add(other, self)
+        return ops.add.apply(other, self)
 
     def __sub__(self, other: Value | Number) -> Value:
-        return ops.sub(self, other)  # d/dself = 1, d/dother = -1
+        return ops.sub.apply(self, other)  # d/dself = 1, d/dother = -1
 
     def __rsub__(self, other: Number) -> Value:
-        return ops.sub(other, self)
+        return ops.sub.apply(other, self)
 
     def __mul__(self, other: Value | Number) -> Value:
-        return ops.mul(self, other)  # d/dself = other, d/dother = self: the mul gate swaps
+        return ops.mul.apply(self, other)  # d/dself = other, d/dother = self: the mul gate swaps
 
     def __rmul__(self, other: Number) -> Value:
-        return ops.mul(other, self)
+        return ops.mul.apply(other, self)
 
     def __truediv__(self, other: Value | Number) -> Value:
-        return ops.div(self, other)  # d/dself = 1/other, d/dother = -out/other
+        return ops.div.apply(self, other)  # d/dself = 1/other, d/dother = -out/other
 
     def __rtruediv__(self, other: Number) -> Value:
-        return ops.div(other, self)
+        return ops.div.apply(other, self)
 
     def __pow__(self, other: Value | Number) -> Value:
-        return ops.pow(self, other)  # d/dself = other self**(other-1), d/dother = out log(self)
+        return ops.pow.apply(self, other)  # d/dself = other self**(other-1), d/dother = out log(self)
 
     def __rpow__(self, other: Number) -> Value:
-        return ops.pow(other, self)
+        return ops.pow.apply(other, self)
 
     def __neg__(self) -> Value:
-        return ops.neg(self)  # d/dself = -1
+        return ops.neg.apply(self)  # d/dself = -1
 
     def __abs__(self) -> Value:
-        return ops.abs(self)  # d/dself = sign(self), 0 at 0
+        return ops.abs.apply(self)  # d/dself = sign(self), 0 at 0
 
     def exp(self) -> Value:
-        return ops.exp(self)  # d/dself = out
+        return ops.exp.apply(self)  # d/dself = out
 
     def log(self) -> Value:
-        return ops.log(self)  # d/dself = 1/self
+        return ops.log.apply(self)  # d/dself = 1/self
 
     def sqrt(self) -> Value:
-        return ops.sqrt(self)  # d/dself = 0.5/out
+        return ops.sqrt.apply(self)  # d/dself = 0.5/out
 
     def tanh(self) -> Value:
-        return ops.tanh(self)  # d/dself = 1 - out**2: near 0 when saturated
+        return ops.tanh.apply(self)  # d/dself = 1 - out**2: near 0 when saturated
 
     def sigmoid(self) -> Value:
-        return ops.sigmoid(self)  # d/dself = out (1 - out): at most 0.25
+        return ops.sigmoid.apply(self)  # d/dself = out (1 - out): at most 0.25
 
     def relu(self) -> Value:
-        return ops.relu(self)  # d/dself = 1 where self > 0, else 0: a dead unit passes nothing
+        return ops.relu.apply(self)  # d/dself = 1 where self > 0, else 0: a dead unit passes nothing
 
     def leaky_relu(self, slope: Value | Number = 0.01) -> Value:
-        return ops.leaky_relu(self, slope)  # d/dself = 1 where self > 0, else slope
+        return ops.leaky_relu.apply(self, slope)  # d/dself = 1 where self > 0, else slope
 
     def sin(self) -> Value:
-        return ops.sin(self)  # d/dself = cos(self)
+        return ops.sin.apply(self)  # d/dself = cos(self)
 
     def cos(self) -> Value:
-        return ops.cos(self)  # d/dself = -sin(self)
+        return ops.cos.apply(self)  # d/dself = -sin(self)
 
     def clip(self, lo: Value | Number, hi: Value | Number) -> Value:
-        return ops.clip(self, lo, hi)  # d/dself = 1 in [lo, hi], 0 strictly outside
+        return ops.clip.apply(self, lo, hi)  # d/dself = 1 in [lo, hi], 0 strictly outside
 
     @staticmethod
     def sum(values: Iterable[Value | Number]) -> Value:
         """One node for v0 + v1 + ..., added left to right; d/dv_i = 1."""
-        return ops.sum(values)
+        return ops.sum.apply(values)
 
     @staticmethod
     def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number], bias: Value | Number | None = None) -> Value:
         """One node for w0*x0 + w1*x1 + ... (+ bias); d/dw_i = x_i, d/dx_i = w_i: a neuron is one."""
-        return ops.dot(ws, xs, bias)
+        return ops.dot.apply(ws, xs, bias)
 
     # The names of micrograd's lecture, read-only, so its draw_dot and "backprop by hand" cells run.
 
@@ -250,8 +249,7 @@ def make_node(data: float, op: object, children: tuple, locals_: tuple, constant
     node.data = data
     node.grad = 0.0
     node.label = ""
-    node.scope = current_scope()
-    mode = current_mode()
+    mode, node.scope = current_state()
     if mode is False:  # no_grad(): a leaf
         node.op = None
         node.children = node.locals = node.constants = ()
