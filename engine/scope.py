@@ -20,7 +20,9 @@ current_scope = _scope.get
 @contextmanager
 def scope(name: str) -> Iterator[str]:
     """Tag every node made inside the block with `name` (joined to any outer scope)."""
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str):
+        raise TypeError(f"scope: the name must be a non-empty string, not {name!r}")
+    if not name:
         raise ValueError(f"scope: the name must be a non-empty string, not {name!r}")
     outer = _scope.get()
     full = f"{outer}.{name}" if outer else name
