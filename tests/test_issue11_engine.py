@@ -169,6 +169,24 @@ def test_the_issues_power_examples():
     assert grad(grad(grad(lambda x: x**2.5)))(0.0) == INF  # 2.5 * 1.5 * 0.5 * 0 ** -0.5, as PyTorch
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine/ops.py: pow's d/db is the number nan for a negative base; a number's derivative is 0, "
+    "so the nan is dropped at the next order (PyTorch: nan)",
+)
+def test_a_nan_first_derivative_stays_nan_at_the_next_order():
+    torch = import_torch()
+    a = torch.tensor(-1.5, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (db,) = torch.autograd.grad(a**b, b, create_graph=True)
+    theirs = torch.autograd.grad(db, (a, b))
+    assert math.isnan(db.item()) and all(math.isnan(t.item()) for t in theirs)
+    d_db = grad(lambda x, y: x**y, argnums=1)
+    assert math.isnan(d_db(-1.5, 2.0))
+    mine = grad(d_db, argnums=(0, 1))(-1.5, 2.0)
+    assert all(math.isnan(m) for m in mine), mine  # today (0.0, 0.0)
+
+
 # ---------------------------------------------------------------- 4. stage is bit for bit
 
 
