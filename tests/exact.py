@@ -148,7 +148,7 @@ def _pow(a: Decimal, b: Decimal, fa: float, fb: float) -> tuple[Decimal, list[De
         # IEEE's special cases of pow (exact values: 1, 0, inf, nan), and the rule's conventions.
         out = _power_float(fa, fb)
         da = ZERO if fb == 0.0 else (INF if fa == 0.0 and fb < 1.0 else dec(fb) * _power_float(fa, fb - 1.0))
-        db = out * dec(fa).ln() if fa > 0.0 else (ZERO if fa == 0.0 else NAN)
+        db = out * dec(fa).ln() if fa > 0.0 else (ZERO if fa == 0.0 and fb >= 0.0 else NAN)  # as PyTorch
         return out, [da, db]
     if a == 0:
         out = ZERO if b > 0 else INF

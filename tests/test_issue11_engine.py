@@ -74,6 +74,21 @@ def test_nan_propagates_through_every_op_in_every_argument_order(name, args, pos
     assert math.isnan(out.data), f"{name}{tuple(numbers)} = {out.data}"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine/ops.py: pow's d/db is 0 at a base of 0 whatever b is; PyTorch's 0 is for b >= 0 only",
+)
+@pytest.mark.parametrize("base", [0.0, -0.0])
+def test_the_power_rules_zero_at_a_base_of_0_does_not_hide_a_nan_exponent(base):
+    torch = import_torch()
+    a = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(NAN, dtype=torch.float64, requires_grad=True)
+    (a**b).backward()
+    x, y = Value(base), Value(NAN)
+    (x**y).backward()
+    assert math.isnan(b.grad.item()) and math.isnan(y.grad)  # today y.grad is 0.0
+
+
 def test_the_issues_nan_examples():
     assert math.isnan(Value(NAN).relu().data)
     assert math.isnan(maximum(Value(NAN), 1.0).data) and math.isnan(maximum(1.0, Value(NAN)).data)
