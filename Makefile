@@ -3,6 +3,7 @@
 #   make demo       the package with what `circuitgrad train` needs (plots, diagrams, progress), then train
 #   make test       the package with the test suite's tools (PyTorch CPU, micrograd, jupyter, ruff, mypy), then pytest
 #   make bench      the test tools plus the benchmarks' baselines, then the benchmarks
+#   make fuzz       the test tools, then 10,000 random DAGs against PyTorch and the 10^7-op chain (CIRCUITGRAD_FUZZ=n)
 #   make notebooks  execute every notebook source in notebooks/*.py into its .ipynb, outputs included
 #   make lint       ruff check, ruff format --check, mypy
 #
@@ -15,7 +16,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test bench notebooks lint dot cc clean
+.PHONY: demo test bench fuzz notebooks lint dot cc clean
 
 demo: $(DEMO_STAMP) dot cc
 	$(VENV)/bin/circuitgrad train
@@ -27,6 +28,9 @@ bench: $(BENCH_STAMP)
 	$(PY) tests/bench/demo_step.py
 	$(PY) tests/bench/nodes.py
 	$(PY) tests/bench/gpt_step.py
+
+fuzz: $(TEST_STAMP)
+	CIRCUITGRAD_FUZZ=$${CIRCUITGRAD_FUZZ:-10000} $(PY) -m pytest -s tests/test_fuzz.py tests/test_adversarial.py
 
 notebooks: $(TEST_STAMP) dot
 	$(PY) tools/notebooks.py

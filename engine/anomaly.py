@@ -3,8 +3,9 @@
 Inside the block each new node remembers where it was made (file:line, the
 first frame outside the engine), and every value is checked: a leaf made with a
 nan or inf, an op whose result is nan or inf, an op that takes a nan or inf from
-a leaf made outside the block (it may not show in the result: nan ** 0 is 1),
-and in `backward()` every gradient as it is accumulated. The first one raises
+a leaf made outside the block or a nan as a number (neither may show in the
+result: nan ** 0 and 1 ** nan are 1), and in `backward()` every gradient as it is
+accumulated. An infinite number is no anomaly: ``x.clip(-inf, 0.0)`` is min(x, 0). The first one raises
 `AnomalyError` naming the op, its inputs and that place. Wrap both the forward
 computation and `backward()` in the block.
 """
@@ -58,6 +59,12 @@ class AnomalyDetector:
                 raise AnomalyError(
                     f"{_kind(child.data)} entered through a leaf: input {index} of {_describe(node)} "
                     f"(inputs {_inputs(node)}, made at {place}{_scope(node)}) is {child!r}"
+                )
+        for index, number in enumerate(node.constants):
+            if number is not None and number != number:
+                raise AnomalyError(
+                    f"nan entered as a number: input {index} of {_describe(node)} "
+                    f"(made at {place}{_scope(node)}) is nan"
                 )
 
     def backward(self, root: Value, order: list[Value]) -> None:

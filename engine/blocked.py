@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .functional import reaching
+from .number import as_tolerance
 from .op import Op
 from .value import Value
 
@@ -39,6 +40,11 @@ def blocked(root: Value, leaf: Value, saturated_below: float = 1e-3) -> list[Blo
     listed before the ops it was computed from). Returns [] when the gradient
     reaches the leaf unhindered, or when there is no path at all.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"blocked: root must be a Value, not {type(root).__name__}")
+    if not isinstance(leaf, Value):
+        raise TypeError(f"blocked: leaf must be a Value, not {type(leaf).__name__}")
+    saturated_below = as_tolerance(saturated_below, "blocked: saturated_below", positive=False)
     order, reaches = reaching(root, {leaf})  # root first; the nodes with a path to leaf
     found = []
     for node in order:

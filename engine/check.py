@@ -11,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .grad_mode import no_grad
-from .number import as_real
+from .number import as_real, as_tolerance
 from .value import Number, Value
 
 
-def _data(x: Value | Number) -> float:
-    return x.data if isinstance(x, Value) else as_real(x, "an input")
+def _output(x: Value | Number) -> float:
+    return x.data if isinstance(x, Value) else as_real(x, "numerical_grad: f's result")
+
+
+def _point(who: str, f: object, inputs: object) -> list[float]:
+    """The inputs' numbers, after checking f and inputs (errors name `who` and the argument)."""
+    if not callable(f):
+        raise TypeError(f"{who}: f must be a function of Values, not {f!r}")
+    if isinstance(inputs, (str, bytes, Value)) or not hasattr(inputs, "__iter__") or not hasattr(inputs, "__len__"):
+        raise TypeError(f"{who}: inputs must be a list of Values or numbers, not {inputs!r}")
+    return [x.data if isinstance(x, Value) else as_real(x, f"{who}: inputs[{i}]") for i, x in enumerate(inputs)]
 
 
 class GradcheckError(AssertionError):
@@ -24,7 +33,11 @@ class GradcheckError(AssertionError):
 
 
 def rel_error(a: float, b: float) -> float:
-    """|a - b| / max(|a|, |b|), and 0.0 when both are 0."""
+    """|a - b| / max(|a|, |b|), and 0.0 when they are equal (both 0, or the same inf)."""
+    a = as_real(a, "rel_error: a", "a real number")
+    b = as_real(b, "rel_error: b", "a real number")
+    if a == b:
+        return 0.0
     scale = max(abs(a), abs(b))
     return abs(a - b) / scale if scale else 0.0
 
@@ -35,19 +48,20 @@ def numerical_grad(f: Callable[..., Value], inputs: Sequence[Value | Number], ep
     f is evaluated under `no_grad()` on fresh leaves, so no graph is kept and no
     ``.grad`` anywhere is touched.
     """
-    point = [_data(x) for x in inputs]
+    point = _point("numerical_grad", f, inputs)
+    eps = as_tolerance(eps, "numerical_grad: eps")
     grads = []
     with no_grad():
         for i, x in enumerate(point):
             up = f(*[Value(x + eps if j == i else v) for j, v in enumerate(point)])
             down = f(*[Value(x - eps if j == i else v) for j, v in enumerate(point)])
-            grads.append((_data(up) - _data(down)) / (2 * eps))
+            grads.append((_output(up) - _output(down)) / (2 * eps))
     return grads
 
 
 def analytic_grad(f: Callable[..., Value], inputs: Sequence[Value | Number]) -> list[float]:
     """df/d(input) for each input by `backward()`, on fresh leaves."""
-    leaves = [Value(_data(x)) for x in inputs]
+    leaves = [Value(x) for x in _point("analytic_grad", f, inputs)]
     out = f(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"f must return a Value, not {type(out).__name__}")
@@ -68,6 +82,10 @@ def gradcheck(
     Otherwise raises `GradcheckError` with a table of every input that failed.
     The inputs' own ``.grad`` are left alone: the check runs on copies.
     """
+    _point("gradcheck", f, inputs)
+    eps = as_tolerance(eps, "gradcheck: eps")
+    atol = as_tolerance(atol, "gradcheck: atol", positive=False)
+    rtol = as_tolerance(rtol, "gradcheck: rtol", positive=False)
     analytic = analytic_grad(f, inputs)
     numeric = numerical_grad(f, inputs, eps)
     rows = [
@@ -97,7 +115,10 @@ def gradgradcheck(
     """
     from .functional import grad, hessian
 
-    point = [_data(x) for x in inputs]
+    point = _point("gradgradcheck", f, inputs)
+    eps = as_tolerance(eps, "gradgradcheck: eps")
+    atol = as_tolerance(atol, "gradgradcheck: atol", positive=False)
+    rtol = as_tolerance(rtol, "gradgradcheck: rtol", positive=False)
     n = len(point)
     analytic = hessian(lambda xs: f(*xs))(point)
     gradient = grad(f, argnums=tuple(range(n)))

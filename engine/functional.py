@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from numbers import Real
 
 from .grad_mode import enable_grad
-from .number import as_real
+from .number import as_real, as_reals
 from .value import Number, Value, topological_order
 
 # How many transforms are running around the current call: the outermost one
@@ -47,6 +47,11 @@ def _call(f: Callable[..., Value], *args) -> Value:
     return out
 
 
+def _function(f: object, who: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{who}: f must be a function of Values, not {f!r}")
+
+
 def reaching(root: Value, targets: set[Value]) -> tuple[list[Value], set[Value]]:
     """root's non-leaf nodes in topological order, and the nodes with a path to a target."""
     order = topological_order(root)
@@ -63,6 +68,15 @@ def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> 
     With ``create_graph=True`` the gradients are Values whose graph can be
     differentiated again; otherwise they are floats.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"gradients: root must be a Value, not {type(root).__name__}")
+    if isinstance(wrt, Value) or not isinstance(wrt, (list, tuple)):
+        raise TypeError(f"gradients: wrt must be a list of Values, not {wrt!r}")
+    for i, w in enumerate(wrt):
+        if not isinstance(w, Value):
+            raise TypeError(f"gradients: wrt[{i}] must be a Value, not {type(w).__name__}")
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"gradients: create_graph must be True or False, not {create_graph!r}")
     order, reaches = reaching(root, set(wrt))
     if root not in reaches:
         return [Value(0.0) if create_graph else 0.0 for _ in wrt]
@@ -79,6 +93,13 @@ def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> 
     return [grads.get(w, Value(0.0) if create_graph else 0.0) for w in wrt]
 
 
+def _check_argnums(argnums: object, who: str) -> None:
+    """argnums is an int or a tuple (or list) of ints; whether they fit is known at the call."""
+    numbers = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in numbers):
+        raise TypeError(f"{who}: argnums must be an int or a tuple of ints, not {argnums!r}")
+
+
 def _argnums(argnums, n: int) -> tuple[int, ...]:
     numbers = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for i in numbers:
@@ -87,9 +108,12 @@ def _argnums(argnums, n: int) -> tuple[int, ...]:
     return tuple(i % n for i in numbers)
 
 
-def _enter(args: Sequence, argnums: tuple[int, ...]) -> list:
+def _enter(args: Sequence, argnums: tuple[int, ...], who: str) -> list:
     """The call's arguments as Values: fresh variables at argnums (linked to outer
     Values), constants elsewhere (plain numbers become leaves)."""
+    for i in argnums:
+        if not isinstance(args[i], Value):
+            as_real(args[i], f"{who}: argument {i}")
     args = [Value(x) if isinstance(x, Real) and i not in argnums else x for i, x in enumerate(args)]
     for i in argnums:
         x = args[i]
@@ -109,12 +133,18 @@ def _out(values: list, nested: bool):
 def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
     """A function returning (f(*args), gradient): the gradient is one number for an
     int `argnums`, a tuple for a tuple of them (as in JAX)."""
+    return _value_and_grad(f, argnums, "value_and_grad")
+
+
+def _value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int], who: str) -> Callable:
+    _function(f, who)
+    _check_argnums(argnums, who)
 
     def transformed(*args):
         which = _argnums(argnums, len(args))
         nested = _depth.get() > 0
         with _transform():
-            args = _enter(args, which)
+            args = _enter(args, which, who)
             out = _call(f, *args)
             grads = gradients(out, [args[i] for i in which], create_graph=True)
         grads = _out(grads, nested)
@@ -126,15 +156,16 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
 
 def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
     """The gradient of f with respect to the arguments at `argnums`; composes: grad(grad(f))."""
-    value_and_gradient = value_and_grad(f, argnums)
+    value_and_gradient = _value_and_grad(f, argnums, "grad")
     return lambda *args: value_and_gradient(*args)[1]
 
 
 def hessian(f: Callable[[list[Value]], Value]) -> Callable[[Sequence[Number]], list[list[float]]]:
     """The matrix of second derivatives of f, which takes one list of Values: a list of rows."""
+    _function(f, "hessian")
 
     def transformed(xs):
-        xs = [Value(as_real(x, "hessian: each x", "a real number")) for x in xs]
+        xs = [Value(x) for x in as_reals(xs, "hessian: xs")]
         with _transform():
             first = gradients(_call(f, xs), xs, create_graph=True)
         return [gradients(g, xs) for g in first]
@@ -144,14 +175,16 @@ def hessian(f: Callable[[list[Value]], Value]) -> Callable[[Sequence[Number]], l
 
 def hvp(f: Callable[[list[Value]], Value]) -> Callable:
     """Hessian-vector product H v of f (which takes one list of Values), without forming H."""
+    _function(f, "hvp")
 
     def transformed(xs, v):
+        xs, v = as_reals(xs, "hvp: xs"), as_reals(v, "hvp: v")
         if len(v) != len(xs):
             raise ValueError(f"hvp: {len(xs)} inputs but a vector of {len(v)}")
-        xs = [Value(float(x)) for x in xs]
+        xs = [Value(x) for x in xs]
         with _transform():
             first = gradients(_call(f, xs), xs, create_graph=True)
-            directional = Value.dot(first, [float(c) for c in v])
+            directional = Value.dot(first, v)
         return gradients(directional, xs)
 
     return transformed
@@ -164,14 +197,16 @@ def jvp(f: Callable[..., Value], primals: Sequence[Number], tangents: Sequence[N
     its local gradients times its children's tangents. f takes the primals as
     separate Values and returns a Value.
     """
+    _function(f, "jvp")
+    primals, tangents = as_reals(primals, "jvp: primals"), as_reals(tangents, "jvp: tangents")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    leaves = [Value(float(p)) for p in primals]
+    leaves = [Value(p) for p in primals]
     with enable_grad():
         out = _call(f, *leaves)
     tangent: dict[Value, float] = {}
     for leaf, t in zip(leaves, tangents):
-        tangent[leaf] = tangent.get(leaf, 0.0) + float(t)
+        tangent[leaf] = tangent.get(leaf, 0.0) + t
     for node in reversed(topological_order(out)):  # children before the nodes made from them
         total = 0.0
         for child, local in zip(node.children, node.locals):
@@ -183,13 +218,20 @@ def jvp(f: Callable[..., Value], primals: Sequence[Number], tangents: Sequence[N
 
 
 def jacobian(f: Callable[[list[Value]], Sequence[Value]]) -> Callable[[Sequence[Number]], list[list[float]]]:
-    """d out_i / d x_j of a function of one list of Values returning several Values: rows per output."""
+    """d out_i / d x_j of a function of one list of Values returning several Values: rows per output.
+    An output that is a plain number is a constant: its row is zeros."""
+    _function(f, "jacobian")
 
     def transformed(xs):
-        xs = [Value(float(x)) for x in xs]
+        xs = [Value(x) for x in as_reals(xs, "jacobian: xs")]
         with enable_grad():
             outs = f(xs)
+        if isinstance(outs, (str, bytes)) or not isinstance(outs, Value) and not hasattr(outs, "__iter__"):
+            raise TypeError(f"jacobian: f must return a Value or a list of Values, not {type(outs).__name__}")
         outs = [outs] if isinstance(outs, Value) else list(outs)
+        for i, out in enumerate(outs):
+            if not isinstance(out, Value):
+                as_real(out, f"jacobian: f's output {i}")
         return [gradients(out, xs) if isinstance(out, Value) else [0.0] * len(xs) for out in outs]
 
     return transformed

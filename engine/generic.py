@@ -4,81 +4,120 @@
 engine evaluates the derivative formulas of the op table with these to get
 higher-order derivatives; use them in a derivative written as a Python function
 for `engine.defop`. The float versions are the formula language's (`engine.formula`).
+On numbers they raise as the ops do: a TypeError naming the function for anything
+that is not a number, and a domain error naming the function and its operand.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from . import formula
+from .number import as_real
+
+# What a number outside a function's domain gets told (the op table's words).
+_DOMAIN = {
+    "log": "the logarithm needs a positive input",
+    "sqrt": "the square root needs a non-negative input",
+    "sin": "the sine needs a finite input",
+    "cos": "the cosine needs a finite input",
+    "tan": "the tangent needs a finite input",
+    "asin": "the arcsine needs an input in [-1, 1]",
+    "acos": "the arccosine needs an input in [-1, 1]",
+    "log1p": "log1p needs an input above -1",
+}
 
 
 def _value(x) -> bool:
     return hasattr(x, "children")  # a Value (this module may not import value.py)
 
 
+def _on_numbers(name: str, function: Callable[..., Any], *xs: Any) -> Any:
+    """function(*xs) on numbers, its errors naming `name` (and the operands, for a domain error)."""
+    try:
+        return function(*xs)
+    except TypeError:
+        for k, x in enumerate(xs):
+            as_real(x, f"generic.{name}: input {k}" if len(xs) > 1 else f"generic.{name}: x")
+        raise
+    except ValueError:
+        shown = ", ".join(map(repr, xs))
+        raise ValueError(f"{name}({shown}): {_DOMAIN.get(name, 'outside its domain')}") from None
+    except OverflowError:
+        shown = ", ".join(map(repr, xs))
+        raise OverflowError(f"{name}({shown}): the result overflows a float") from None
+
+
 def real(x) -> float:
     """The number in x: ``x.data`` for a Value, x itself for a number."""
-    return x.data if _value(x) else x
+    if _value(x):
+        return x.data
+    return x if type(x) is float else as_real(x, "generic.real: x")
 
 
 def exp(x):
-    return x.exp() if _value(x) else math.exp(x)
+    return x.exp() if _value(x) else _on_numbers("exp", math.exp, x)
 
 
 def log(x):
-    return x.log() if _value(x) else math.log(x)
+    return x.log() if _value(x) else _on_numbers("log", math.log, x)
 
 
 def sqrt(x):
-    return x.sqrt() if _value(x) else math.sqrt(x)
+    return x.sqrt() if _value(x) else _on_numbers("sqrt", math.sqrt, x)
 
 
 def sin(x):
-    return x.sin() if _value(x) else math.sin(x)
+    return x.sin() if _value(x) else _on_numbers("sin", math.sin, x)
 
 
 def cos(x):
-    return x.cos() if _value(x) else math.cos(x)
+    return x.cos() if _value(x) else _on_numbers("cos", math.cos, x)
 
 
 def tanh(x):
-    return x.tanh() if _value(x) else math.tanh(x)
+    return x.tanh() if _value(x) else _on_numbers("tanh", math.tanh, x)
 
 
 def abs(x):  # noqa: A001  (the formula language's name)
-    return x.__abs__() if _value(x) else math.fabs(x)
+    return x.__abs__() if _value(x) else _on_numbers("abs", math.fabs, x)
 
 
 def sigmoid(x):
     """1 / (1 + e**-x), stable for any x."""
-    return x.sigmoid() if _value(x) else formula.sigmoid(x)
+    return x.sigmoid() if _value(x) else _on_numbers("sigmoid", formula.sigmoid, x)
 
 
 def power(a, b):
     """a ** b: a Value node if either is a Value; for floats IEEE results (inf, nan) where Python raises."""
-    return a**b if _value(a) or _value(b) else formula.power(a, b)
+    return a**b if _value(a) or _value(b) else _on_numbers("power", formula.power, a, b)
 
 
 def copysign(a, b):
     """|a| with the sign of b: a number (its derivative is 0 where it is used: a constant branch)."""
-    return math.copysign(real(a), real(b))
+    return _on_numbers("copysign", math.copysign, _data(a), _data(b))
+
+
+def _data(x):
+    return x.data if _value(x) else x
 
 
 def isfinite(x) -> bool:
-    return math.isfinite(real(x))
+    return _on_numbers("isfinite", math.isfinite, _data(x))
 
 
 def isinf(x) -> bool:
-    return math.isinf(real(x))
+    return _on_numbers("isinf", math.isinf, _data(x))
 
 
 def isnan(x) -> bool:
-    return math.isnan(real(x))
+    return _on_numbers("isnan", math.isnan, _data(x))
 
 
 def isinteger(x) -> bool:
-    return formula.isinteger(real(x))
+    return _on_numbers("isinteger", formula.isinteger, _data(x))
 
 
 def _float_only(name: str):
@@ -90,7 +129,7 @@ def _float_only(name: str):
                 f"{name}() of a Value has no op of its own here: define {name} as an op with engine.defop "
                 "to use it in a derivative that is differentiated again"
             )
-        return function(x)
+        return _on_numbers(name, function, x)
 
     on_floats.__name__ = name
     return on_floats

@@ -7,6 +7,7 @@ the argument and its type, raised before anything is changed.
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 
 
@@ -26,3 +27,25 @@ def as_real(x: object, what: str, kind: str = "a Value or a real number") -> flo
             size = x.bit_length() if isinstance(x, int) else "many"
             raise OverflowError(f"{what}: an int of {size} bits is too large for a float") from None
     raise TypeError(f"{what} must be {kind}, not {type(x).__name__}")
+
+
+def as_tolerance(x: object, what: str, positive: bool = True) -> float:
+    """A step or a tolerance (gradcheck's eps, atol, ...): a finite float, > 0 (or >= 0 when not
+    `positive`). True and False are refused: they are not sizes. Errors name `what`."""
+    kind = "a positive finite number" if positive else "a non-negative finite number"
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{what} must be {kind}, not {x!r}")
+    try:
+        number = float(x)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number) or number < 0.0 or (positive and number == 0.0):
+        raise ValueError(f"{what} must be {kind}, not {x!r}")
+    return number
+
+
+def as_reals(xs: object, what: str) -> list[float]:
+    """A list (or tuple, or any sequence) of real numbers as floats; errors name `what` and the index."""
+    if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__") or not hasattr(xs, "__len__"):
+        raise TypeError(f"{what} must be a list of numbers, not {xs!r}")
+    return [as_real(x, f"{what}[{i}]", "a real number") for i, x in enumerate(xs)]

@@ -22,7 +22,9 @@ def current_scope() -> str:
 @contextmanager
 def scope(name: str) -> Iterator[str]:
     """Tag every node made inside the block with `name` (joined to any outer scope)."""
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str):
+        raise TypeError(f"scope: the name must be a non-empty string, not {name!r}")
+    if not name:
         raise ValueError(f"scope: the name must be a non-empty string, not {name!r}")
     outer = current_state()[1]
     full = f"{outer}.{name}" if outer else name

@@ -107,6 +107,8 @@ def test_make_test_after_make_demo_installs_the_test_extra(project_copy):
     (project_copy / ".venv" / ".installed-test").touch()
     assert "pip install" not in _make(project_copy, "test")
     assert "pip install -q -e '.[test,bench]'" in _make(project_copy, "bench")
+    fuzz = _make(project_copy, "fuzz")
+    assert "pip install" not in fuzz and "CIRCUITGRAD_FUZZ=" in fuzz and "tests/test_fuzz.py" in fuzz
 
 
 def test_make_reinstalls_when_pyproject_changes(project_copy):
