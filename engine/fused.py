@@ -47,6 +47,13 @@ def _text(arg: str | float, language: str) -> str:
     return repr(float(arg)) if math.isfinite(arg) else f"float({str(arg)!r})"
 
 
+def _listed(values: object, what: str) -> list:
+    """An iterable of Values and numbers as a list; anything else (None, a number, a Value) is a TypeError."""
+    if isinstance(values, (Value, str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{what} must be a list (or other iterable) of Values and numbers, not {type(values).__name__}")
+    return list(values)  # type: ignore[call-overload]
+
+
 class _Fused(Op):
     """What the fused ops share: no formulas, no domain, hand-written code."""
 
@@ -77,7 +84,7 @@ class Sum(_Fused):
         super().__init__("sum", "Σ", "local gradient 0", self.__doc__ or "")
 
     def apply(self, values: Iterable[Value | float]) -> Value:  # type: ignore[override]
-        values = values if type(values) is list else list(values)
+        values = values if type(values) is list else _listed(values, "sum: values")
         datas = [v.data for v in values if v.__class__ is Value]
         if len(datas) == len(values):
             if not values:
@@ -113,8 +120,8 @@ class Dot(_Fused):
         self.partners = True  # its locals are its other inputs: finite when the output is
 
     def apply(self, ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Any = None) -> Value:  # type: ignore[override]
-        ws = ws if type(ws) is list else list(ws)
-        xs = xs if type(xs) is list else list(xs)
+        ws = ws if type(ws) is list else _listed(ws, "dot: ws")
+        xs = xs if type(xs) is list else _listed(xs, "dot: xs")
         n = len(ws)
         if n != len(xs):
             raise ValueError(f"dot: {n} weights but {len(xs)} inputs; they must pair up")
@@ -214,7 +221,7 @@ class LogSumExp(_Fused):
         self.splits = False
 
     def apply(self, values: Iterable[Value | float]) -> Value:  # type: ignore[override]
-        values = values if type(values) is list else list(values)
+        values = values if type(values) is list else _listed(values, "logsumexp: values")
         if not values:
             raise ValueError("logsumexp: needs at least one value")
         is_value = [isinstance(v, Value) for v in values]

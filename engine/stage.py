@@ -342,6 +342,15 @@ class Staged:
         for leaf, grad in zip(self.parameters, grads):
             leaf.grad += grad
 
+    def mean(self, *batches: Sequence, gradient: float = 1.0) -> Any:
+        raise TypeError("mean() is for a staged function (stage(fn, *example)); a staged graph is called: staged()")
+
+    def sum(self, *batches: Sequence, gradient: float = 1.0) -> Any:
+        raise TypeError("sum() is for a staged function (stage(fn, *example)); a staged graph is called: staged()")
+
+    def check(self, *args: Any) -> None:
+        raise TypeError("check() is for a staged function (stage(fn, *example)): a staged graph has no arguments")
+
 
 class StagedGraph(Staged):
     """``stage(root)``: the graph behind `root`, re-run on its leaves' current data.
@@ -503,12 +512,15 @@ class StagedFunction(Staged):
                 if k in self.static:
                     arguments.append(x)
                 elif self.shapes[k] is None:
-                    leaf = Value(as_real(x, f"stage: argument {k}", "a number"), label)
+                    leaf = Value(as_real(x, f"stage: argument {k} of the example", "a number"), label)
                     inputs.append(leaf)
                     arguments.append(leaf)
                 else:
                     leaves = [
-                        Value(as_real(v, f"stage: argument {k}", "a list of numbers"), f"{label}_{i}" if label else "")
+                        Value(
+                            as_real(v, f"stage: argument {k} of the example", "a list of numbers"),
+                            f"{label}_{i}" if label else "",
+                        )
                         for i, v in enumerate(x)
                     ]
                     inputs += leaves
@@ -659,6 +671,10 @@ class StagedFunction(Staged):
             if k in self.static:
                 continue
             where = f"staged {what}: argument {k}"
+
+            def sample(i: int, where: str = where) -> str:
+                return where if what == "call" else f"{where}, sample {i}"
+
             if shape is None:
                 kinds = set(map(type, batch))
                 if kinds <= {float}:
@@ -666,7 +682,7 @@ class StagedFunction(Staged):
                 elif kinds <= {float, int} and -(2**53) <= min(batch) and max(batch) <= 2**53:
                     columns.append(list(map(float, batch)))  # whole numbers a float holds exactly
                 else:
-                    columns.append([_data_number(x, where, i) for i, x in enumerate(batch)])
+                    columns.append([_data_number(x, sample(i)) for i, x in enumerate(batch)])
                 continue
             try:
                 lengths = set(map(len, batch))
@@ -677,13 +693,16 @@ class StagedFunction(Staged):
                 columns.append(batch if set(map(type, batch)) <= {tuple} else list(map(tuple, batch)))
                 continue
             for i, row in enumerate(batch):
-                if isinstance(row, (str, bytes)) or not hasattr(row, "__len__") or len(row) != shape:
-                    got = f"{len(row)} numbers" if hasattr(row, "__len__") else f"a {type(row).__name__}"
+                traced = f"the trace was made with a list of {_plural(shape, 'number')}"
+                if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+                    got = "a number" if isinstance(row, Real) else f"a {type(row).__name__}"
+                    raise TypeError(f"{sample(i)} is {got}, but {traced}")
+                if len(row) != shape:
                     raise StageError(
-                        f"{where}, sample {i}: {got}, but the trace was made with {shape} numbers: "
-                        "stage it again for this shape"
+                        f"{sample(i)} is a list of {_plural(len(row), 'number')}, but {traced}: "
+                        "stage the function again for this shape"
                     )
-            columns.append([tuple(_data_number(x, where, i) for x in row) for i, row in enumerate(batch)])
+            columns.append([tuple(_data_number(x, sample(i)) for x in row) for i, row in enumerate(batch)])
         return columns
 
     def _run_c(self, params: list[float], columns: list[list], variants: list[int], g: float, plus_seed: float):
@@ -828,11 +847,15 @@ def _indent(lines: list[str], depth: int) -> list[str]:
     return ["    " * depth + line for line in lines]
 
 
-def _data_number(x: object, where: str, index: int) -> float:
+def _data_number(x: object, where: str) -> float:
     """A number of the data (not a Value: a Value given as data would silently lose its gradient)."""
     if isinstance(x, Value):
-        raise TypeError(f"{where}, sample {index}: numbers are data here, not Values (pass .data)")
-    return as_real(x, f"{where}, sample {index}", "a real number")
+        raise TypeError(f"{where} must be a number (the data of a call), not a Value: pass its .data")
+    return as_real(x, where, "a number (the data of a call)")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _parameter_names(function: Callable[..., Any], count: int) -> list[str]:
