@@ -189,7 +189,7 @@ class _Painter:
         self.notes: list[str] = []
 
     def number(self, x: float) -> str:
-        return f"{x:.{self.precision}g}"
+        return f"{x + 0.0:.{self.precision}g}"  # + 0.0: a -0.0 (0 times a negative gradient) reads 0
 
     def grad(self, node: Value) -> str:
         return self.number(node.grad) if self.computed else "not computed"
@@ -852,7 +852,7 @@ def _draw_collapsed(sketch: _Sketch, root: Value, nodes: list[Value], collapse: 
     for container, cluster in clusters:
         container.subgraph(cluster)
     several = any(len(members) > 1 for members in groups.values())
-    of = f"d {_html(_root_name(root, sketch.names))} / d output"
+    of = f"the gradient of {_html(_root_name(root, sketch.names))} with respect to it"
     painter.say(
         f'in each box, a row per {"unit" if several else "output"}: <font color="{GREEN}">'
         f'{"its output" if several else "its value"}</font> and <font color="{RED}">{of}</font>'

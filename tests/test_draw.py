@@ -382,6 +382,7 @@ def test_collapse_by_layer_draws_one_box_per_layer_and_one_neuron_in_full():
     dot_id = re.search(r'(n\d+) \[label="·"', third).group(1)
     assert len(re.findall(rf"w\d+ -> {dot_id}[\n ]", third)) == 33  # 16 weights, 16 inputs from layers.0's rows, a bias
     assert len(re.findall(r"g0:u\d+:e -> w\d+", third)) == 16
+    assert "style=dashed" in third and '">-0<' not in third  # 0 times a negative gradient reads 0, not -0
 
 
 def test_collapse_by_scope_in_numeric_order():
