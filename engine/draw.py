@@ -781,9 +781,11 @@ def _draw_collapsed(sketch: _Sketch, root: Value, nodes: list[Value], collapse: 
         """A unit's outputs: its values used outside it (or the root)."""
         return [n for n in members if n is root or any(unit[p] != scope for p in parents.get(n, ()))]
 
-    if expand == ["auto"]:
-        expand = _auto_expand(groups, leaving) if collapse == "layer" else []
-    in_full = {node for node in nodes if not unit[node] or any(_inside(unit[node], e) for e in expand)}
+    if expand == ["auto"]:  # one unit alone, not the scopes inside it
+        chosen = _auto_expand(groups, leaving) if collapse == "layer" else ""
+        in_full = {node for node in nodes if not unit[node] or unit[node] == chosen}
+    else:
+        in_full = {node for node in nodes if not unit[node] or any(_inside(unit[node], e) for e in expand)}
 
     outlet: dict[Value, str] = {}  # where a boxed value's wires leave: its unit's row
     box_of: dict[Value, str] = {}
@@ -891,16 +893,17 @@ def _relative(scope: str, group: str) -> str:
 Leaving = Callable[[list[Value], str], list[Value]]  # a unit's values used outside it
 
 
-def _auto_expand(units: dict[str, dict[str, list[Value]]], leaving: Leaving) -> list[str]:
-    """The unit drawn in full by default: in the first box of several units, the first that passes a gradient."""
+def _auto_expand(units: dict[str, dict[str, list[Value]]], leaving: Leaving) -> str:
+    """The unit drawn in full by default: in the first box of several units, the first small one that passes a
+    gradient back ('' for none)."""
     for members in units.values():
         if len(members) < 2:
             continue
         for name, nodes in members.items():
             if len(nodes) <= 20 and not all(map(_off, leaving(nodes, name))):
-                return [name]
-        return []
-    return []
+                return name
+        return ""
+    return ""
 
 
 def _box_label(
@@ -913,17 +916,17 @@ def _box_label(
     relative = [_relative(u, group) for u in members]
     stems = {r.rpartition(".")[0] for r in relative}
     numbered = several and len(stems) == 1 and all(r.rpartition(".")[2].isdigit() for r in relative)
+    kind = (next(iter(stems)).rpartition(".")[2] if numbered else "") or "unit"  # neurons.3 -> neuron
+    kind = kind[:-1] if kind.endswith("s") else kind
     header = f"<b>{_html(group)}</b>"
     if numbered:  # layers.0: 16 neurons
-        stem = next(iter(stems))
-        header += f": {len(members)} {_html(stem if stem.endswith('s') else stem + 's')}"
+        header += f": {len(members)} {_html(kind)}s"
     colours = (painter.node_highlight(n) for u in members if u not in full_units for n in members[u])
     colour = next((c for c in colours if c), None) if not several else None
     rows = [f'<tr><td colspan="3" bgcolor="{colour or "gray95"}">{header}</td></tr>']
     if several:
-        what = next(iter(stems)).rstrip("s") if numbered else "unit"
         rows.append(
-            f'<tr><td><i>{_html(what)}</i></td><td><font color="{GREEN}">out</font></td>'
+            f'<tr><td><i>{_html(kind)}</i></td><td><font color="{GREEN}">out</font></td>'
             f'<td><font color="{RED}">grad</font></td></tr>'
         )
     for k, (u, nodes) in enumerate(members.items()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import deque
@@ -415,9 +416,26 @@ def test_collapse_by_module_scopes_of_any_depth():
     assert "<b>block.attn</b>: 3 heads" in by_layer and "block.attn.head" not in by_layer
     assert re.findall(r"<b>([\w.]+)</b>", draw_dot(loss, collapse=1).source) == ["block", "loss"]
     assert re.findall(r"<b>([\w.]+)</b>", draw_dot(loss, collapse=2).source) == ["block.attn", "block.mlp", "loss"]
+    by_three = draw_dot(loss, collapse=3, style="circuit").source  # units named by a number alone
+    assert "<b>block.attn.head</b>: 3 units" in by_three and "<i>unit</i>" in by_three
+    assert 'label="0, in full"' in draw_dot(loss, collapse=3, expand="block.attn.head.0").source
     expanded = draw_dot(loss, collapse="scope", expand="block.attn.head.1", style="circuit").source
     assert 'label="head.1, in full"' not in expanded and 'label="block.attn.head.1, in full"' in expanded
     assert "label=tanh" in expanded
+
+
+@needs_dot
+def test_every_way_of_drawing_renders_without_a_warning():
+    _, score = demo_score()
+    with scope("outside"):
+        loss = (score - 1.0) ** 2 + score * 0.5
+    loss.backward()
+    options = [{}, {"collapse": "scope"}, {"collapse": "layer"}, {"collapse": 2}, {"max_nodes": 40}]
+    for style in ("record", "circuit"):
+        for extra in options:
+            source = draw_dot(loss, style=style, title="t", names=[("x", score)], **extra).source
+            done = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True)
+            assert done.returncode == 0 and not done.stderr, (style, extra, done.stderr.decode())
 
 
 def drawn_gates(source: str, style: str) -> dict[str, int]:
