@@ -535,24 +535,30 @@ def _check(
         raise ValueError(f"style must be 'record' or 'circuit', not {style!r}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be one of LR, TB, RL, BT, not {rankdir!r}")
-    if not (collapse is None or collapse in COLLAPSES or _positive_int(collapse)):
+    if isinstance(collapse, int) and not isinstance(collapse, bool):
+        _whole("collapse", collapse, 1)
+    elif not (collapse is None or collapse in COLLAPSES):
         raise ValueError(f"collapse must be None, 'scope', 'layer', 'neuron' or a whole number >= 1, not {collapse!r}")
-    if max_nodes is not None and not _positive_int(max_nodes):
-        raise ValueError(f"max_nodes must be a whole number of at least 1, not {max_nodes!r}")
+    if max_nodes is not None:
+        _whole("max_nodes", max_nodes, 1)
     if around is not None and not isinstance(around, Value):
         raise TypeError(f"around= must be a Value of the graph being drawn, not {type(around).__name__}")
-    if not (_positive_int(depth) or (depth == 0 and not isinstance(depth, bool))):
-        raise ValueError(f"depth must be a whole number >= 0, not {depth!r}")
-    if not _positive_int(precision):
-        raise ValueError(f"precision must be a whole number of at least 1 (significant digits), not {precision!r}")
+    _whole("depth", depth, 0)
+    _whole("precision", precision, 1)
     for name, number in (("saturated_below", saturated_below), ("large_grad", large_grad)):
-        if isinstance(number, bool) or not isinstance(number, numbers.Real) or not float(number) >= 0:
+        if isinstance(number, bool) or not isinstance(number, numbers.Real):
+            raise TypeError(f"{name} must be a number >= 0, not {type(number).__name__}")
+        if not float(number) >= 0:
             raise ValueError(f"{name} must be a number >= 0, not {number!r}")
     return {"newrank": "true"} if collapse is not None else {}
 
 
-def _positive_int(x: object) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool) and x >= 1
+def _whole(name: str, x: object, least: int) -> None:
+    """Check that an option is a whole number >= least: a TypeError for another type, a ValueError below."""
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise TypeError(f"{name} must be a whole number >= {least}, not {type(x).__name__}")
+    if x < least:
+        raise ValueError(f"{name} must be a whole number >= {least}, not {x!r}")
 
 
 def _check_names(names: object) -> dict[Value, str]:

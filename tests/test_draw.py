@@ -501,6 +501,22 @@ def test_a_missing_package_names_the_extra(monkeypatch):
         draw_dot(lecture_circuit())
 
 
+@needs_dot
+def test_circuitgrad_writes_the_teaching_picture(tmp_path, capsys, monkeypatch):
+    from nn.cli import _write_diagram
+
+    model = MLP(2, [4, 4, 1], seed=0)
+    path = _write_diagram(model, [0.5, -0.3], tmp_path)
+    svg = path.read_text().replace("&#45;", "-")  # dot writes - as &#45;
+    score = model([0.5, -0.3]).data
+    assert f"MLP(2, [4, 4, 1]) on one input x = (0.5, -0.3): score {score:.4g}" in svg
+    assert "layers.0.neurons" not in svg and "neurons.0, in full" in svg and "w.1" in svg
+    assert all(p.grad == 0.0 for p in model.parameters())  # the model's gradients are left at zero
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # without the [draw] extra: a message, no diagram
+    assert _write_diagram(model, [0.5, -0.3], tmp_path / "none") is None
+    assert "pip install 'circuitgrad[draw]'" in capsys.readouterr().out
+
+
 def test_bad_options():
     one = Value(1.0)
     bad = [
@@ -509,10 +525,13 @@ def test_bad_options():
         (ValueError, "collapse", {"collapse": 0}),
         (ValueError, "style", {"style": "fancy"}),
         (ValueError, "max_nodes", {"max_nodes": 0}),
-        (ValueError, "max_nodes", {"max_nodes": True}),
+        (TypeError, "max_nodes", {"max_nodes": True}),
+        (TypeError, "max_nodes", {"max_nodes": 2.5}),
         (ValueError, "depth", {"depth": -1}),
+        (TypeError, "depth", {"depth": 0.0}),
         (ValueError, "precision", {"precision": 0}),
-        (ValueError, "large_grad", {"large_grad": "big"}),
+        (TypeError, "large_grad", {"large_grad": "big"}),
+        (ValueError, "saturated_below", {"saturated_below": float("nan")}),
         (TypeError, "around=", {"around": 3.0}),
         (TypeError, "names", {"names": "w"}),
         (TypeError, "names", {"names": {one: 3}}),
