@@ -481,6 +481,8 @@ def draw_dot(
     if collapse is not None and (max_nodes is not None or around is not None):
         raise ValueError("draw_dot: max_nodes and around= draw part of a full graph; with collapse= give neither")
     nodes = _walk(root)
+    if around is not None and around not in set(nodes):
+        raise ValueError("around= must be a node of the graph being drawn")
     if collapse is None and expand not in (None, "auto"):
         raise ValueError("draw_dot: expand= names the scopes drawn in full inside their boxes: it needs collapse=")
     expanded = _check_expand(expand, nodes) if collapse is not None else []
@@ -648,8 +650,7 @@ def _within_budget(candidates: list[Value], max_nodes: int) -> tuple[list[Value]
 
 
 def _neighbourhood(nodes: list[Value], around: Value, depth: int) -> list[Value]:
-    if around not in set(nodes):
-        raise ValueError("around= must be a node of the graph being drawn")
+    """The values within `depth` steps of `around`, along wires either way, in the walk's order."""
     neighbours: dict[Value, list[Value]] = {node: [] for node in nodes}
     for node in nodes:
         for child in node.children:
@@ -728,7 +729,7 @@ def _wires_into(sketch: _Sketch, node: Value, tail_of: Mapping[Value, str], uses
         if isinstance(child, Value):
             assert local is not None
             blocked = sketch.painter.blocked(node, local)
-            role = roles[k] if roles else ""
+            role = roles[k] if roles else ""  # roles come with fixed inputs, where numbers are not among _inputs
             sketch.wire(tail_of[child], sketch.inlet[node], child.data, _wire_grad(node, local), blocked, role)
             if child.is_leaf() and uses[child] == 1 and child in sketch.outlet:
                 stack.append(sketch.outlet[child])
