@@ -22,7 +22,7 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import losses
@@ -296,20 +296,34 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_diagram(model, x, out: Path) -> Path | None:
-    """The model's computation of its first score for one input, one box per neuron (needs Graphviz)."""
+def _write_diagram(model: MLP, x: Sequence[float], out: Path) -> Path | None:
+    """graph.svg: the model's first score for one input, a box per layer with one neuron drawn in full.
+
+    Every value and its gradient d(score)/d(value) are shown; the weights carry their
+    names; neurons off for this input are greyed. Needs Graphviz's dot and the graphviz package.
+    """
     import shutil
 
-    if shutil.which("dot") is None:
-        print("Graphviz's dot is not installed: no diagram (install it with: sudo apt-get install graphviz)")
-        return None
     from engine import draw_dot
+    from engine.draw import DOT_INSTALL
 
-    score = model(x)
-    score = score if not isinstance(score, list) else score[0]
+    if shutil.which("dot") is None:
+        print(f"Graphviz's dot is not installed: no diagram (install it with: {DOT_INSTALL})")
+        return None
+    scores = model(x)
+    score = scores if not isinstance(scores, list) else scores[0]
+    score.label = "score" if not isinstance(scores, list) else "score of class 0"
     score.backward()  # so the diagram shows d(score)/d(each value)
     model.zero_grad()
-    graph = draw_dot(score, collapse="neuron")
+    sizes = [len(layer.neurons) for layer in model.layers]
+    shown = ", ".join(f"{float(v):.4g}" for v in x)
+    title = f"MLP({model.layers[0].nin}, {sizes}) on one input x = ({shown}): {score.label} {score.data:.4g}"
+    names = {p: n for n, p in model.named_parameters()}
+    try:
+        graph = draw_dot(score, style="circuit", collapse="layer", names=names, title=title)
+    except ImportError as error:  # the graphviz package: the [draw] extra
+        print(f"no diagram: {error}")
+        return None
     path = out / "graph.svg"
     path.write_bytes(graph.pipe(format="svg"))
     return path

@@ -7,6 +7,7 @@ import random
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from .cli import make_out_dir, positive_int, writable_dir
@@ -136,14 +137,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_diagram(model: GPT, doc: str, out: Path) -> Path | None:
-    """The last position of `doc` as a graph, one box per module (needs Graphviz's dot)."""
-    if shutil.which("dot") is None:
-        print("Graphviz's dot is not installed: no diagram (install it with: sudo apt-get install graphviz)")
-        return None
+def _write_diagram(model: GPT, doc: str | Sequence[int], out: Path) -> Path | None:
+    """graph.svg: the loss at the last position of `doc`, a box per module scope (needs Graphviz's dot)."""
     from engine import draw_dot
+    from engine.draw import DOT_INSTALL
 
-    graph = draw_dot(position_graph(model, doc), collapse="neuron", rankdir="TB")
+    if shutil.which("dot") is None:
+        print(f"Graphviz's dot is not installed: no diagram (install it with: {DOT_INSTALL})")
+        return None
+    loss = position_graph(model, doc)
+    loss.label = "loss"
+    title = f"the loss at the last position of {doc!r}: {loss.data:.4g}; a box per module"
+    names = {p: n for n, p in model.named_parameters()}
+    try:
+        graph = draw_dot(loss, style="circuit", collapse="scope", rankdir="TB", names=names, title=title)
+    except ImportError as error:  # the graphviz package: the [draw] extra
+        print(f"no diagram: {error}")
+        return None
     path = out / "graph.svg"
     path.write_bytes(graph.pipe(format="svg"))
     return path

@@ -18,8 +18,8 @@
 # shown inline here as SVG. Two looks: `style='record'`, micrograd's, with each value a
 # record of its label, data and gradient; and `style='circuit'`, the look of the CS231n notes
 # [Backpropagation, Intuitions](https://cs231n.github.io/optimization-2/), with ops as gates
-# and every wire carrying its forward value (green, above) and its gradient (red, below).
-# The circuits below are the notes' own.
+# and every wire carrying its forward value (green, above) and the gradient flowing back
+# along it (red, below). The circuits below are the notes' own.
 
 # %%
 # On Colab, install circuitgrad and its drawing extra first (Colab has Graphviz's `dot`).
@@ -57,7 +57,7 @@ f.draw()  # the record style
 # %% [markdown]
 # The notes' second circuit, 2·(x·y + max(z, w)): the max gate routes its whole gradient
 # to z; the wire from w carries gradient 0 and is drawn dashed: the gradient is blocked
-# there. The legend explains every highlight in use.
+# there. The legend explains every highlight in use, in the op's own words.
 
 # %%
 x, y = Value(3.0, label="x"), Value(-4.0, label="y")
@@ -68,10 +68,26 @@ g.backward()
 g.draw(style="circuit")
 
 # %% [markdown]
+# ## Constants, and a value used more than once
+#
+# A gate shows the constants it was made with: `1 + e` is a `+1` gate, `1 / s` a `1/x`
+# gate, `s * 2` a `×2` gate, `x ** 2` an `x²` gate. Where the order of a gate's inputs
+# matters (`a - b`), each wire says which input it is. Here x feeds three gates: each of
+# its wires carries back its own share of the gradient, and x's gradient, under its name,
+# is their sum, the "gradients add up at forks" of the notes.
+
+# %%
+x = Value(0.5, label="x")
+y = (1 / (1 + x.exp())) * 2 + x**2 - x
+y.label = "y"
+y.backward()
+y.draw(style="circuit")
+
+# %% [markdown]
 # ## A neuron
 #
 # The 2-D sigmoid neuron of the notes, built from primitive gates, and then as one fused
-# `dot` node and one `sigmoid`: the same gradients, a much smaller graph.
+# `dot` node (the large `·`) and one `sigmoid`: the same gradients, a much smaller graph.
 
 # %%
 w0, w1, w2 = Value(2.0, label="w0"), Value(-3.0, label="w1"), Value(-3.0, label="w2")
@@ -92,27 +108,43 @@ fused.draw(style="circuit", precision=3)
 # %% [markdown]
 # ## A whole MLP
 #
-# micrograd's demo network for one input is 65 nodes and 337 parameters: too many to read
-# one by one. Each neuron tags its nodes with its name (`layers.0.neurons.3`), so
-# `collapse='neuron'` draws one box per neuron with the value and gradient that leave it,
-# and `collapse='layer'` one box per layer.
+# micrograd's demo network for one input is 402 values (337 of them parameters): too many
+# to read one by one, and drawn one box per neuron its 16 × 16 connections between the
+# hidden layers form a black band. Each neuron tags its nodes with its name
+# (`layers.0.neurons.3`), so `collapse='layer'` draws one box per layer instead: a row per
+# neuron, in numeric order, with its output and that output's gradient, and the neurons
+# whose relu is off for this input greyed. One neuron is drawn in full: its weights (named
+# by `names=model.named_parameters()`), its bias, the inputs (plain numbers, drawn as grey
+# boxes), its dot product and its relu. This is the picture `circuitgrad train` writes to
+# `out/graph.svg`.
 
 # %%
 model = MLP(2, [16, 16, 1], seed=0)
 score = model([0.5, -0.3])
+score.label = "score"
 score.backward()
-draw_dot(score, collapse="layer")
-
-# %%
-draw_dot(score, collapse="neuron", rankdir="LR")
-
-# %% [markdown]
-# Two more ways to look at a large graph: `max_nodes` draws the nodes nearest the
-# output and says what it left out; `around=node, depth=k` draws one neighbourhood.
-
-# %%
-draw_dot(score, max_nodes=12)
+draw_dot(
+    score,
+    style="circuit",
+    collapse="layer",
+    names=model.named_parameters(),
+    title=f"MLP(2, [16, 16, 1]) on x = (0.5, -0.3): score {score.data:.4g}",
+)
 
 # %% [markdown]
-# Diagrams render to files with `.render('name', format='svg')` (or `'png'`, `'pdf'`), and
-# `circuitgrad train` writes the collapsed diagram of the trained network to `out/graph.svg`.
+# `expand='layers.1.neurons.3'` draws another neuron in full (a hidden one has 33 inputs);
+# `collapse='scope'` draws one box per scope of any depth, which suits models whose
+# modules are few and deep, as the GPT of `notebooks/microgpt.ipynb`.
+#
+# Two more ways to look at part of a large graph: `max_nodes` draws the values nearest the
+# output, each gate with all its inputs or not at all (a value whose inputs did not fit
+# is a dashed box), and says what it left out; `around=node, depth=k` draws one
+# neighbourhood.
+
+# %%
+out.draw(style="circuit", max_nodes=6, precision=3)
+
+# %% [markdown]
+# Diagrams render to files with `.render('name', format='svg')` (or `'png'`, `'pdf'`);
+# `.source` is the DOT text. Without Graphviz, `pip install 'circuitgrad[draw]'` and the
+# `dot` program (`sudo apt-get install graphviz`, `brew install graphviz`) are what to install.

@@ -72,10 +72,7 @@ def test_outputs_show_no_memory_address(source):
         for out in cell.get("outputs", []):
             text = out.get("text", "") + out.get("data", {}).get("text/plain", "")
             shown += [(i, line) for line in text.splitlines() if ADDRESS.search(line)]
-    others = [(i, line) for i, line in shown if ".Diagram at 0x" not in line]
-    assert not others, f"outputs with an address, which changes on every run: {others}"
-    if shown:
-        pytest.xfail(f"engine diagrams have no plain-text repr yet (cells {sorted({i for i, _ in shown})})")
+    assert not shown, f"outputs with an address, which changes on every run: {shown}"
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
