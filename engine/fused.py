@@ -62,7 +62,7 @@ class _Fused(Op):
         self.inputs = ()
         self.defaults = ()
         self.checks = ()
-        self.overflow = self.infix = self.saturates = False
+        self.overflow = self.saturates = False
         self.partners = False
         self.splits = True
         self.formulas = False

@@ -78,7 +78,6 @@ class Op:
         symbol: str | None = None,
         raises: Sequence[tuple[str, type[Exception], str]] = (),
         overflow: bool = False,
-        infix: bool = False,
         gate: Callable[..., str] | None = None,
         zero: str = "local gradient 0",
         saturates: bool = False,
@@ -87,10 +86,33 @@ class Op:
     ):
         if not isinstance(name, str) or not name:
             raise TypeError(f"defop: name must be a non-empty str, not {name!r}")
+        where = f"defop {name!r}"
+        for key, value, kind in (("symbol", symbol, str), ("zero", zero, str), ("doc", doc, str)):
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(f"{where}: {key} must be a str, not {type(value).__name__}")
+        for key, flag in (("overflow", overflow), ("saturates", saturates), ("partners", partners)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{where}: {key} must be True or False, not {flag!r}")
+        if gate is not None and not callable(gate):
+            raise TypeError(f"{where}: gate must be a function of the op's numbers (None for Values), not {gate!r}")
+        for key, value in (("inputs", inputs), ("defaults", defaults), ("raises", raises)):
+            if value is not None and (isinstance(value, (str, bytes)) or not hasattr(value, "__iter__")):
+                raise TypeError(f"{where}: {key} must be a list or tuple, not {type(value).__name__}")
+        if isinstance(forward, str) and not (isinstance(derivative, str) or _strings(derivative)):
+            raise TypeError(f"{where}: derivative must be a formula (str) or a tuple of them, one per input")
+        for check in raises:
+            if not (
+                isinstance(check, (tuple, list))
+                and len(check) == 3
+                and isinstance(check[0], str)
+                and isinstance(check[1], type)
+                and issubclass(check[1], Exception)
+                and isinstance(check[2], str)
+            ):
+                raise TypeError(f"{where}: raises must hold (when, ErrorType, message) triples, not {check!r}")
         self.name = name
         self.symbol = symbol or name
         self.overflow = overflow
-        self.infix = infix
         self.draw = gate
         self.zero = zero
         self.saturates = saturates
@@ -199,8 +221,6 @@ class Op:
         if not node.constants:
             return self.symbol
         shown = [None if c is None else _number_text(c) for c in node.constants]
-        if self.infix and len(shown) == 2:
-            return f"{shown[0]}{self.symbol}" if shown[0] is not None else f"{self.symbol}{shown[1]}"
         return f"{self.symbol}({', '.join('x' if s is None else s for s in shown)})"
 
     def __repr__(self) -> str:
@@ -254,9 +274,10 @@ class Op:
             _new=object.__new__,
         )
         source = self._source_call() + "\n" + self._source_evaluate()
+        source += "\n__apply__ = " + source.split("(", 1)[0].removeprefix("def ") + "\n"
         exec(compile(source, f"<op {self.name}>", "exec"), namespace)
         self.source = source
-        self.apply = namespace["apply"]  # a plain function: calling it is cheaper than calling the op
+        self.apply = namespace["__apply__"]  # a plain function: calling it is cheaper than calling the op
         self._evaluate = namespace["evaluate"]
         value_namespace: dict[str, Any] = {name: getattr(generic, name) for name in FUNCTIONS}
         value_namespace.update(CONSTANTS, _real=generic.real)
@@ -300,7 +321,8 @@ class Op:
         for k, arg in enumerate(self.inputs):
             j = k - (len(self.inputs) - len(self.defaults))
             params.append(f"{arg}={self.defaults[j]!r}" if j >= 0 else arg)
-        lines = [f"def apply({', '.join(params)}):"]
+        name = self.name if self.name.isidentifier() and self.name not in (*self.inputs, *_RESERVED) else "apply"
+        lines = [f"def {name}({', '.join(params)}):"]  # named for the op: errors about its arguments name it
         data = {arg: f"_{arg}" for arg in self.inputs}
 
         def branch(k: int, pattern: tuple[bool, ...], indent: str) -> None:
@@ -403,6 +425,10 @@ class Op:
 
 
 _RESERVED = {"out", "op", *FUNCTIONS, *CONSTANTS}
+
+
+def _strings(items: object) -> bool:
+    return isinstance(items, (tuple, list)) and bool(items) and all(isinstance(item, str) for item in items)
 
 
 def defop(

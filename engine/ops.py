@@ -73,8 +73,8 @@ pow = defop(  # noqa: A001
     (
         # b a**(b-1); at a base of 0: inf for 0 < b < 1 (PyTorch's value); 0 for b == 0
         "0.0 if b == 0.0 else (inf if a == 0.0 and b < 1.0 else b * power(a, b - 1.0))",
-        # a**b log(a); 0 at a base of 0, nan for a negative base
-        "out * log(a) if a > 0.0 else (0.0 if a == 0.0 else nan)",
+        # a**b log(a); 0 at a base of 0 (b not nan), else nan: out * nan, so it stays nan at every order
+        "out * log(a) if a > 0.0 else (0.0 if a == 0.0 and b == b else out * nan)",
     ),
     inputs=("a", "b"), symbol="**", overflow=True,
     raises=[
@@ -114,7 +114,7 @@ leaky_relu = defop(
     gate=lambda x, slope: "leaky" if slope is None else f"leaky {_g(slope)}", zero="leaky_relu with slope 0",
 )  # fmt: skip
 clip = defop(
-    "clip", "lo if x < lo else (hi if x > hi else x)",
+    "clip", "(lo if x < lo else (hi if x > hi else x)) if lo == lo and hi == hi else nan",  # a nan bound: nan
     ("1.0 if lo <= x <= hi else 0.0", "1.0 if x < lo else 0.0", "1.0 if x > hi else 0.0"),
     inputs=("x", "lo", "hi"),
     raises=[("lo > hi", ValueError, "the lower bound is above the upper")],

@@ -926,6 +926,8 @@ def stage(
     if isinstance(f, Value):
         if example or static or has_aux or plus is not None or input_grads or backend != "python":
             raise TypeError("stage(root) takes only watch= (and runs Python); to stage a function, pass the function")
+        if isinstance(watch, Value) or not hasattr(watch, "__iter__"):
+            raise TypeError(f"stage: watch must be a list of Values of the graph, not {type(watch).__name__}")
         watched = list(watch)
         graph = set(topological_order(f)) | set(_Trace([f]).parameters) | {f}
         for node in watched:

@@ -265,6 +265,8 @@ def make_node(data: float, op: object, children: tuple, locals_: tuple, constant
 
 def topological_order(root: Value) -> list[Value]:
     """The non-leaf nodes behind `root`, each before every node it was made from (root first)."""
+    if not isinstance(root, Value):
+        raise TypeError(f"topological_order: root must be a Value, not {type(root).__name__}")
     return _sort(root, None)
 
 

@@ -253,6 +253,15 @@ def exact(name: str, xs: list[Decimal]) -> tuple[Decimal, list[Decimal]]:
             ws, vs = xs[:n], xs[n : 2 * n]
             total = sum((w * v for w, v in zip(ws, vs)), ZERO) + (xs[-1] if bias else ZERO)
             return total, [*vs, *ws, *([ONE] if bias else [])]
+        if name == "logsumexp":
+            if any(isnan(v) for v in xs):
+                return NAN, [NAN] * len(xs)
+            top = max(xs)
+            if not top.is_finite():  # inf, or every value -inf: exp(x - out) as the engine has it
+                return top, [NAN if v == top else ZERO for v in xs]
+            shifted = [(v - top).exp() for v in xs]  # not exp(v - value): value is rounded to 60 digits
+            total = sum(shifted, ZERO)
+            return top + total.ln(), [e / total for e in shifted]
         if name == "softplus":
             if isnan(x):
                 return NAN, [NAN]

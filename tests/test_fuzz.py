@@ -80,6 +80,7 @@ OPS = {
     "minimum": 2,
     "sum": None,
     "dot": None,
+    "logsumexp": None,
     "softplus": 1,
     "silu": 1,
 }
@@ -165,6 +166,8 @@ def apply_ours(step: Step, args: list):
         return getattr(engine, name)(a[0], a[1])
     if name == "sum":
         return Value.sum(a)
+    if name == "logsumexp":
+        return engine.logsumexp(a)
     if name == "dot":
         n = step.pairs
         return Value.dot(a[:n], a[n : 2 * n], bias=a[2 * n] if len(a) > 2 * n else None)
@@ -206,6 +209,8 @@ def apply_torch(torch, step: Step, args: list):
         return getattr(torch, name)(t(a[0]), t(a[1]))
     if name == "sum":
         return reduce(lambda s, x: s + x, a[1:], a[0])
+    if name == "logsumexp":
+        return torch.logsumexp(torch.stack([t(x) for x in a]), 0)
     if name == "dot":
         n = step.pairs
         terms = [w * x for w, x in zip(a[:n], a[n : 2 * n])]
@@ -271,7 +276,7 @@ def generate(rng: random.Random, torch, report: list[str]) -> Program:
             return a_number(rng, seen)
 
         arity = OPS[name]
-        if name == "sum":
+        if name in ("sum", "logsumexp"):
             step.inputs = [an_input() for _ in range(rng.randint(1, 5))]
         elif name == "dot":
             step.pairs = rng.randint(1, 3)
@@ -416,6 +421,9 @@ def in_float_range(x: Decimal) -> bool:
 def value_floor(name: str, args: list[float]) -> float:
     """The absolute error allowed in an op's value beyond a few ulps: silu multiplies a sigmoid that
     may be subnormal (a few significant bits) by x."""
+    if name == "logsumexp":  # top + log(sum): both terms round, and they may nearly cancel
+        finite = [x for x in args if math.isfinite(x)]
+        return 8 * U * (max(map(abs, finite), default=0.0) + math.log(len(args)) + 1)
     return 4 * TINY * (1 + finite_or_zero(args[0])) if name == "silu" else 0.0
 
 
@@ -435,6 +443,9 @@ def local_budget(name: str, args: list[float], out: float, k: int) -> tuple[floa
             spread = abs(b * math.log(a)) if a > 0 and math.isfinite(a) and math.isfinite(b) else 0.0
             return 16 * U * (1 + spread), 4 * TINY * (1 + finite_or_zero(b))
         return 16 * U, 4 * TINY * (1 + (abs(math.log(a)) if 0 < a < INF else 0.0))
+    if name == "logsumexp":  # exp(x - out): the error of x - out, relative to the exp
+        spread = abs(finite_or_zero(args[k])) + abs(finite_or_zero(out))
+        return 16 * U * (1 + spread), 4 * TINY
     if name == "div" and k == 1 and abs(out) < 2.2250738585072014e-308 and args[1] != 0.0:
         return 16 * U, 4 * TINY / finite_or_zero(args[1]) if math.isfinite(args[1]) else 0.0
     return 16 * U, 0.0
