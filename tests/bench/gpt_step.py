@@ -153,7 +153,7 @@ def main() -> None:
     print(f"{'(d) with its staging spread over 1,000':40} {1e3 * spread:7.1f} ms {base / spread:7.2f}x")
 
     # What one code per length would have cost to stage, and the constants StagedLoss.plan uses: each name
-    # through the code of its own length and through the longest code (masked), the fastest of 5 runs.
+    # through the code of its own length and through the longest code (masked), the fastest of 7 runs.
     probe = StagedLoss(GPT(tokenizer.vocab_size, seed=SEED, tokenizer=tokenizer))
     with gc_paused():
         per_length = {m: timed(probe.prepare, m) for m in lengths}
@@ -163,9 +163,9 @@ def main() -> None:
         for tokens in sequences:
             n = min(16, len(tokens) - 1)
             probe.route.pop(n, None)
-            real += min(timed(probe, tokens) for _ in range(5))
+            real += min(timed(probe, tokens) for _ in range(7))
             probe.route[n] = longest
-            masked += min(timed(probe, tokens) for _ in range(5))
+            masked += min(timed(probe, tokens) for _ in range(7))
             graph += min(timed(backward, probe.model.loss, tokens) for _ in range(3))
             positions, extra = positions + n, extra + longest - n
     position = real / positions
@@ -178,7 +178,7 @@ def main() -> None:
         f"a position of staged code: {1e3 * position:.2f} ms to run, {staging_position:.2f} s to stage "
         f"({staging_position / position:.0f} runs; plan assumes {STAGING_COST:.0f}); a masked position "
         f"{(masked - real) / extra / position:.2f} of a run (plan assumes {MASKED_COST}); a position as a graph "
-        f"{graph / positions / position:.1f} runs (plan assumes {GRAPH_COST:.0f})"
+        f"{graph / positions / position:.1f} runs (plan assumes {GRAPH_COST:g})"
     )
 
     # A whole run, as circuitgrad gpt trains (without its progress bar).
