@@ -19,7 +19,11 @@ engine like this one. This is the same algorithm, number for number:
 
 What differs is how the graph is built: every matrix-vector product is one
 `Value.dot` node per output and every long sum one `Value.sum` node, so a step
-makes a few thousand nodes instead of microgpt's tens of thousands.
+makes a few thousand nodes instead of microgpt's tens of thousands; and every
+softmax and the loss go through one `engine.logsumexp` node instead of
+subtracting the largest logit as a plain number, so nothing is read from
+``.data`` and the graph depends on a document's length alone. That lets
+`StagedLoss` write a step out as code once and re-run it (`fit_gpt(staged=True)`).
 """
 
 from __future__ import annotations
@@ -337,7 +341,7 @@ class GPT(Module):
         return self._position(self.wte(token), cache)
 
     def _position(self, token_vector: list[Value], cache: KVCache) -> list[Value]:
-        """`forward` from the token's embedding vector (a row of wte, or stand-ins for one)."""
+        """`forward` from the token's embedding vector (a row of wte, or the inputs of staged code)."""
         x = self._embed(token_vector, len(cache))
         for block in self.layers:
             x = block(x, cache)
