@@ -551,8 +551,8 @@ class StagedLoss:
 
     By default a document of n positions runs through code for exactly n, staged on
     its first use (`prepare` stages ahead). Staging is not cheap: writing out and
-    compiling a position's code takes about as long as running it 400 times, so a
-    short run does better with fewer codes shared by several lengths: `plan` picks
+    compiling a position's code takes about as long as running it 200 times, so a
+    run does better with fewer codes, each shared by several lengths: `plan` picks
     them. ``staged.staged[m]`` is the `engine.Staged` for m positions (its ``source``
     is the code).
     """
@@ -635,9 +635,10 @@ class StagedLoss:
         STAGING_COST per position of code not yet staged, MASKED_COST per masked
         position, GRAPH_COST per position built as a graph; it is found by trying
         every split of the sorted lengths into runs of lengths that share a code (a
-        small dynamic program). The 1,000 names of microgpt's run share one or two
-        codes; a long run gets more, a run of a few steps none. Either way the numbers
-        are the same, bit for bit. Returns the code lengths chosen, staged on first use.
+        small dynamic program). The 1,000 names of microgpt's run share one code (its
+        one name of 12 positions runs as a graph); a long run gets more codes, a run of
+        a few steps none. Either way the numbers are the same, bit for bit. Returns the
+        code lengths chosen; each is staged on its first use.
         """
         counts: dict[int, int] = {}
         for n in lengths:
