@@ -182,6 +182,7 @@ def main() -> None:
     )
 
     # A whole run, as circuitgrad gpt trains (without its progress bar).
+    del probe, ways, staged_loss  # the staged code above holds about 20 MB for each position of it
     trained = GPT(tokenizer.vocab_size, seed=SEED, tokenizer=tokenizer)
     gc.collect()
     seconds = timed(lambda: fit_gpt(trained, docs, steps=NUM_STEPS, progress=False, staged=True))
