@@ -19,7 +19,11 @@ engine like this one. This is the same algorithm, number for number:
 
 What differs is how the graph is built: every matrix-vector product is one
 `Value.dot` node per output and every long sum one `Value.sum` node, so a step
-makes a few thousand nodes instead of microgpt's tens of thousands.
+makes a few thousand nodes instead of microgpt's tens of thousands; and every
+softmax and the loss go through one `engine.logsumexp` node instead of
+subtracting the largest logit as a plain number, so nothing is read from
+``.data`` and the graph depends on a document's length alone. That lets
+`StagedLoss` write a step out as code once and re-run it (`fit_gpt(staged=True)`).
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ import random
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import add
 from pathlib import Path
 
-from engine import StageError, Value, no_grad, scope, stage
+from engine import Staged, Value, gc_paused, logsumexp, no_grad, scope, stage
 
 from .layers import Embedding, Linear, RMSNorm, _count, _positive_number, softmax
 from .module import Module, make_rng
@@ -335,7 +341,7 @@ class GPT(Module):
         return self._position(self.wte(token), cache)
 
     def _position(self, token_vector: list[Value], cache: KVCache) -> list[Value]:
-        """`forward` from the token's embedding vector (a row of wte, or stand-ins for one)."""
+        """`forward` from the token's embedding vector (a row of wte, or the inputs of staged code)."""
         x = self._embed(token_vector, len(cache))
         for block in self.layers:
             x = block(x, cache)
@@ -366,8 +372,9 @@ class GPT(Module):
         `tokens` is a document as the model trains on it, ``[BOS, ..., BOS]``.
         Position t predicts ``tokens[t + 1]``, so a document of n + 1 tokens has n
         positions; beyond `block_size` positions it is truncated, as microgpt
-        does (the later tokens are not seen). p is the softmax of the logits with
-        the largest logit subtracted as a plain number.
+        does (the later tokens are not seen). -log p is written
+        ``logsumexp(logits) - logits[target]``: one stable node, no number read
+        from ``.data``, so the graph depends on the document's length alone.
         """
         tokens = self._check_tokens(tokens, least=2)
         n = min(self.block_size, len(tokens) - 1)
@@ -510,89 +517,175 @@ class GPT(Module):
         return tokens
 
 
+# What the ways to run a position cost, in runs of a position of staged code (tests/bench/gpt_step.py measures
+# them): writing out and compiling the code of a position, STAGING_COST; a position past the end of a document
+# in longer code (masked), MASKED_COST; a position built as a graph and backpropagated, GRAPH_COST.
+STAGING_COST = 220.0
+MASKED_COST = 0.35
+GRAPH_COST = 6.0
+
+
 class StagedLoss:
     """``model.loss(tokens)`` and its backward pass, run by code that `engine.stage` wrote out.
 
-    Calling it on a document adds d(loss)/d(parameter) to every parameter's
-    ``.grad``, as ``model.loss(tokens).backward()`` would, and returns the loss;
-    but it builds no graph: for each number of positions n it builds one graph
-    once, stages it, and from then on re-runs that code. The graph must not
-    depend on the tokens, so in it the token embeddings are stand-in leaves
-    (the rows of wte are copied in before a call, and their gradients added
-    to wte after) and the target is picked by a dot with a one-hot vector of
-    stand-ins. The numbers are the graph's: the same up to rounding (the largest
-    logit that softmax subtracts is frozen at the value it had when the code
-    was written; the result does not depend on it). Staging a length takes
-    about a second; a run of many steps gets it back many times over.
+    Calling it on a document adds d(loss)/d(parameter) to every parameter's ``.grad``,
+    exactly as ``model.loss(tokens).backward()`` would, and returns the same loss, bit
+    for bit; but it builds no graph. The code is written once per number of positions
+    m, as a function whose inputs are the data, so it serves every document:
+
+    * the token embeddings, wte[token] for each position, come in as numbers; the
+      code hands back their gradients (``input_grads=True``), which are added to the
+      rows of wte last position first, the order of `backward()`, so a letter that
+      repeats gets the same sum;
+    * the targets come in as one-hot rows: ``Value.dot(one_hot, logits)`` is exactly
+      the target's logit (zeros and the logit itself added up), with the graph's
+      gradient. (Target ids as static arguments would be one trace per sequence of
+      targets, that is, per document.)
+    * each position's loss is weighted by an input: 1/n for the n positions of the
+      document, 0 past its end. Attention is causal, so the positions past the end
+      change nothing before them, and their gradient is exactly 0, so the code skips
+      their backward pass as `backward()` skips a node whose gradient is 0; only
+      their forward pass is spent. So code for m positions serves every document
+      of at most m positions. The loss is the mean of the n positions' losses,
+      added up as `Value.sum` adds them.
+
+    By default a document of n positions runs through code for exactly n, staged on
+    its first use (`prepare` stages ahead). Staging is not cheap: writing out and
+    compiling a position's code takes about as long as running it 200 times, so a
+    run does better with fewer codes, each shared by several lengths: `plan` picks
+    them. ``staged.staged[m]`` is the `engine.Staged` for m positions (its ``source``
+    is the code).
     """
 
     def __init__(self, model: GPT):
+        if not isinstance(model, GPT):
+            raise TypeError(f"StagedLoss: model must be a GPT, not {type(model).__name__}")
         self.model = model
-        self.staged: dict[int, tuple] = {}  # n -> (Staged, token stand-ins, target stand-ins)
+        self.staged: dict[int, Staged] = {}  # m -> the code for m positions
+        self.route: dict[int, int] = {}  # n -> m: the code a document of n positions runs through (0: a graph)
 
     def __call__(self, tokens: Sequence[int]) -> float:
         model = self.model
         tokens = model._check_tokens(tokens, least=2)
         n = min(model.block_size, len(tokens) - 1)
-        if n not in self.staged:
-            self.staged[n] = self._build(n, tokens)
-        try:
-            return self._run(n, tokens)
-        except (OverflowError, ZeroDivisionError, ValueError, StageError):
-            # the frozen shift no longer suits these logits: stage this length again from the current numbers
-            self.staged[n] = self._build(n, tokens)
-            return self._run(n, tokens)
+        m = self.route.get(n, n)
+        if not m:  # planned as a graph: the same numbers
+            loss = model.loss(tokens)
+            loss.backward()
+            return loss.data
+        run = self.staged.get(m) or self.prepare(m)
+        d, vocab, wte = model.n_embd, model.vocab_size, model.wte.weight
+        rows = [w.data for token in tokens[:n] for w in wte[token]]
+        rows += [0.0] * ((m - n) * d)
+        targets = [0.0] * (m * vocab)
+        for pos in range(n):
+            targets[pos * vocab + tokens[pos + 1]] = 1.0
+        weights = [1.0 / n] * n + [0.0] * (m - n)
+        _, losses, (row_grads, _, _) = run(rows, targets, weights)  # type: ignore[operator]  # stage(fn) is callable
+        # wte's gradient: per token, its positions' gradients added last position first (as backward() does),
+        # then added to the parameter once
+        totals: dict[int, list[float]] = {}
+        for pos in range(n - 1, -1, -1):
+            grads = row_grads[pos * d : (pos + 1) * d]
+            total = totals.get(tokens[pos])
+            totals[tokens[pos]] = grads if total is None else [a + b for a, b in zip(total, grads)]
+        for token, total in totals.items():
+            for p, g in zip(wte[token], total):
+                p.grad += g
+        return reduce(add, losses[:n], -0.0) * (1.0 / n)  # Value.sum(losses) * (1.0 / n), as GPT.loss
 
-    def prepare(self, n: int) -> None:
-        """Stage the graph of documents with n positions now (the first call with one would)."""
-        _count(n, "n", "StagedLoss.prepare")
-        if n > self.model.block_size:
-            raise ValueError(f"StagedLoss.prepare: n must be at most block_size {self.model.block_size}, not {n}")
-        self.staged[n] = self._build(n, [self.model.bos] * (n + 1))
+    def prepare(self, m: int) -> Staged:
+        """Stage the code for m positions now (the first document that needs it would); returns it."""
+        self._check_length(m, "StagedLoss.prepare: m")
+        d, vocab = self.model.n_embd, self.model.vocab_size
+        example = ([0.0] * (m * d), [1.0, *[0.0] * (vocab - 1)] * m, [1.0 / m] * m)
+        self.staged[m] = stage(self.function(m), *example, has_aux=True, input_grads=True)
+        return self.staged[m]
 
-    def _run(self, n: int, tokens: list[int]) -> float:
-        run, inputs, targets = self.staged[n]
-        rows = [self.model.wte.weight[token] for token in tokens[:n]]
-        for stand_ins, row in zip(inputs, rows):
-            for e, w in zip(stand_ins, row):
-                e.data = w.data
-        for pos, one_hot in enumerate(targets):
-            for k, e in enumerate(one_hot):
-                e.data = 1.0 if k == tokens[pos + 1] else 0.0
-        try:
-            loss = run()
-        finally:
-            for stand_ins, row in zip(inputs, rows):
-                for e, w in zip(stand_ins, row):
-                    w.grad += e.grad
-                    e.grad = 0.0
-            for one_hot in targets:
-                for e in one_hot:
-                    e.grad = 0.0
+    def function(self, m: int) -> Callable[[list[Value], list[Value], list[Value]], tuple[Value, list[Value]]]:
+        """The function staged for m positions: ``loss(rows, targets, weights)``, flat lists of Values.
+
+        ``rows``: the m token embeddings, one after the other; ``targets``: m one-hot
+        rows; ``weights``: one per position. It builds the graph of `GPT.loss` with these
+        in place of the rows of wte and the target ids, and returns the weighted sum of
+        the positions' losses, with the losses themselves as aux values.
+        """
+        self._check_length(m, "StagedLoss.function: m")
+        model = self.model
+        d, vocab = model.n_embd, model.vocab_size
+
+        def loss(rows: list[Value], targets: list[Value], weights: list[Value]) -> tuple[Value, list[Value]]:
+            cache = KVCache(model.n_layer)
+            losses = []
+            for pos in range(m):
+                logits = model._position(rows[pos * d : (pos + 1) * d], cache)
+                with scope("loss"):
+                    losses.append(_neg_log_prob(logits, targets[pos * vocab : (pos + 1) * vocab]))
+            with scope("loss"):
+                return Value.dot(weights, losses), losses
+
         return loss
 
-    def _build(self, n: int, tokens: list[int]):
-        model = self.model
-        inputs = [[Value(w.data) for w in model.wte.weight[token]] for token in tokens[:n]]
-        targets = [[Value(float(k == token)) for k in range(model.vocab_size)] for token in tokens[1 : n + 1]]
-        cache = KVCache(model.n_layer)
-        losses = []
-        for pos in range(n):
-            logits = model._position(inputs[pos], cache)
-            with scope("loss"):
-                m = max(z.data for z in logits)
-                exps = [(z - m).exp() for z in logits]
-                losses.append(-(Value.dot(targets[pos], exps) / Value.sum(exps)).log())
-        with scope("loss"):
-            loss = Value.sum(losses) * (1.0 / n)
-        return stage(loss), inputs, targets
+    def plan(self, lengths: Iterable[int]) -> list[int]:
+        """Choose how each document runs, given the lengths (in positions) of the documents to come.
+
+        A document of n positions runs through code for m >= n positions (masked past
+        its end), or as a graph when its length is too rare to pay for staging. The
+        choice costs least in all, counted in runs of a position of staged code:
+        STAGING_COST per position of code not yet staged, MASKED_COST per masked
+        position, GRAPH_COST per position built as a graph; it is found by trying
+        every split of the sorted lengths into runs of lengths that share a code (a
+        small dynamic program). The 1,000 names of microgpt's run share one code (its
+        one name of 12 positions runs as a graph); a long run gets more codes, a run of
+        a few steps none. Either way the numbers are the same, bit for bit. Returns the
+        code lengths chosen; each is staged on its first use.
+        """
+        counts: dict[int, int] = {}
+        for n in lengths:
+            self._check_length(n, "StagedLoss.plan: each length")
+            counts[n] = counts.get(n, 0) + 1
+        self.route.clear()
+        sizes = sorted(counts)
+        # best[j]: the least cost of sizes[:j]; how[j]: (i, m) if code m serves sizes[i:j], (j - 1, 0) if the graph
+        best = [0.0] + [math.inf] * len(sizes)
+        how = [(0, 0)] * (len(sizes) + 1)
+        for j, longest in enumerate(sizes, 1):
+            best[j], how[j] = best[j - 1] + GRAPH_COST * counts[longest] * longest, (j - 1, 0)
+            codes = {longest: 0.0 if longest in self.staged else STAGING_COST * longest}
+            codes.update((m, 0.0) for m in self.staged if m > longest)  # code staged already costs nothing more
+            for m, staging in codes.items():
+                masked = 0.0
+                for i in range(j - 1, -1, -1):
+                    masked += MASKED_COST * counts[sizes[i]] * (m - sizes[i])
+                    if best[i] + staging + masked < best[j]:
+                        best[j], how[j] = best[i] + staging + masked, (i, m)
+        chosen, j = set(), len(sizes)
+        while j:
+            i, m = how[j]
+            for n in sizes[i:j]:
+                self.route[n] = m
+            if m:
+                chosen.add(m)
+            j = i
+        return sorted(chosen)
+
+    def _check_length(self, m: object, what: str) -> None:
+        block = self.model.block_size
+        if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= block:
+            raise ValueError(f"{what} must be a whole number of positions in 1..{block} (block_size), not {m!r}")
+
+    def __repr__(self) -> str:
+        return f"StagedLoss({self.model!r}, staged for {sorted(self.staged)} positions)"
 
 
-def _neg_log_prob(logits: list[Value], target: int) -> Value:
-    """-log softmax(logits)[target], as microgpt: exps with the max subtracted, then one division."""
-    m = max(z.data for z in logits)
-    exps = [(z - m).exp() for z in logits]
-    return -(exps[target] / Value.sum(exps)).log()
+def _neg_log_prob(logits: list[Value], target: int | list[Value]) -> Value:
+    """-log softmax(logits)[target] = logsumexp(logits) - logits[target]: the cross-entropy of one position.
+
+    `target` is a token id, or (in staged code) a one-hot row of Values, whose dot
+    with the logits is exactly the target's logit.
+    """
+    picked = logits[target] if isinstance(target, int) else Value.dot(target, logits)
+    return logsumexp(logits) - picked
 
 
 # ---------------------------------------------------------------------- training
@@ -615,7 +708,7 @@ def fit_gpt(
     eps: float = 1e-8,
     progress: bool | None = None,
     callback: Callable[[int, Value], None] | None = None,
-    staged: bool = False,
+    staged: bool | StagedLoss = False,
 ) -> GPTHistory:
     """Train as microgpt does: step k takes document ``docs[k % len(docs)]``.
 
@@ -627,12 +720,22 @@ def fit_gpt(
     stdout is a terminal. `callback(k, loss)` runs after backward, before the
     update.
 
-    ``staged=True`` runs each step with `StagedLoss`: code written out by
-    `engine.stage`, once per document length, instead of a new graph. The same
-    numbers up to rounding, several times faster once each length is staged;
-    `callback` then gets the loss as a leaf.
+    ``staged=True`` runs the steps with `StagedLoss`: code written out by
+    `engine.stage` instead of a new graph each step, with the same losses and
+    gradients, bit for bit. Before the first step it plans, from the lengths of
+    the run's documents, which code to stage (`StagedLoss.plan`: for microgpt's
+    1,000 names, one code shared by all lengths but the rarest); each is staged
+    on its first use. `callback` then gets the loss as a leaf. Pass a
+    `StagedLoss` of this model instead of True to use code it has staged already.
+    Python's cyclic garbage collector is paused during training
+    (`engine.gc_paused`: the graphs hold no reference cycles).
     """
     _count(steps, "steps", "fit_gpt")
+    if isinstance(staged, StagedLoss):
+        if staged.model is not model:
+            raise ValueError("fit_gpt: staged is a StagedLoss of another model")
+    elif not isinstance(staged, bool):
+        raise TypeError(f"fit_gpt: staged must be True, False or a StagedLoss, not {staged!r}")
     if not docs:
         raise ValueError("fit_gpt: docs is empty")
     if all(isinstance(d, str) for d in docs):
@@ -651,24 +754,28 @@ def fit_gpt(
         from tqdm import tqdm
 
         bar = tqdm(total=steps, desc="training", unit="step")
-    run = StagedLoss(model) if staged else None
+    run = None
+    if staged is not False:
+        run = staged if isinstance(staged, StagedLoss) else StagedLoss(model)
+        run.plan(min(model.block_size, len(sequences[k % len(sequences)]) - 1) for k in range(steps))
     try:
-        for k in range(steps):
-            tokens = sequences[k % len(sequences)]
-            optimizer.zero_grad()
-            if run is None:
-                loss = model.loss(tokens)
-                loss.backward()
-            else:
-                loss = Value(run(tokens))
-            if callback is not None:
-                callback(k, loss)
-            history.lr.append(schedule.step())
-            optimizer.step()
-            history.loss.append(loss.data)
-            if bar is not None:
-                bar.set_postfix(loss=f"{loss.data:.4f}")
-                bar.update()
+        with gc_paused():
+            for k in range(steps):
+                tokens = sequences[k % len(sequences)]
+                optimizer.zero_grad()
+                if run is None:
+                    loss = model.loss(tokens)
+                    loss.backward()
+                else:
+                    loss = Value(run(tokens))
+                if callback is not None:
+                    callback(k, loss)
+                history.lr.append(schedule.step())
+                optimizer.step()
+                history.loss.append(loss.data)
+                if bar is not None:
+                    bar.set_postfix(loss=f"{loss.data:.4f}", refresh=False)
+                    bar.update()
     finally:
         if bar is not None:
             bar.close()

@@ -72,10 +72,20 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", type=writable_dir, default="out", metavar="FOLDER", help="folder for the outputs, made if needed"
     )
-    parser.add_argument(
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
         "--staged",
         action="store_true",
-        help="run each step with code written out once per document length (engine.stage): faster on long runs",
+        default=True,
+        help="run the steps with code written out once (engine.stage): the same numbers as --graph, bit for bit, "
+        "several times faster",
+    )
+    how.add_argument(
+        "--graph",
+        dest="staged",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="build each step's graph and call backward() on it, instead of --staged",
     )
     parser.set_defaults(run=run, check=check_gpt, command_parser=parser)
     return parser
@@ -115,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     history = fit_gpt(model, docs, steps=args.steps, progress=None, staged=args.staged)
     seconds = time.perf_counter() - start
     tail = history.loss[-min(50, len(history.loss)) :]
-    how = " (staged)" if args.staged else ""
+    how = " (staged)" if args.staged else " (graph)"
     print(
         f"{args.steps} steps{how} in {seconds:.1f} s ({1e3 * seconds / args.steps:.1f} ms a step); "
         f"mean loss of the last {len(tail)} steps {sum(tail) / len(tail):.4f}"

@@ -16,7 +16,7 @@ import random
 from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 
-from engine import Value, scope
+from engine import Value, logsumexp, scope
 
 from .module import Module, make_rng
 
@@ -177,16 +177,15 @@ class RMSNorm(Module):
 
 
 def softmax(logits: Sequence[Value]) -> list[Value]:
-    """exp(z_i - m) / sum_j exp(z_j - m), with m = max(z) as a plain number.
+    """exp(z_i - logsumexp(z)): the probabilities the logits stand for.
 
-    Subtracting the largest logit keeps every exp at most 1, so none overflows;
-    the result is unchanged because softmax ignores a common shift. m is a
-    number, not a node: no gradient flows through it (none should: the shift
-    cancels). Nodes: one shift and one exp per logit, one sum, one division each.
+    `engine.logsumexp` is one stable node, log(sum_j exp(z_j)) with the largest
+    logit taken out inside it, so no exp overflows and no number is read from
+    ``.data``: the graph is the same whatever the logits, and staged code
+    (`engine.stage`) stays right for every input. Its local gradients are the
+    softmax itself. Nodes: one logsumexp, then one shift and one exp per logit.
     """
     if not logits:
         raise ValueError("softmax: logits must not be empty")
-    m = max(z.data for z in logits)
-    exps = [(z - m).exp() for z in logits]
-    total = Value.sum(exps)
-    return [e / total for e in exps]
+    total = logsumexp(logits)
+    return [(z - total).exp() for z in logits]

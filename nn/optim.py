@@ -117,12 +117,16 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         step_size = self.lr / (1 - beta1**self.t)
         correction2_sqrt = math.sqrt(1 - beta2**self.t)
-        m, v, eps, decay = self.m, self.v, self.eps, self.weight_decay
-        for i, p in enumerate(self.params):
-            g = p.grad + decay * p.data if decay else p.grad
-            m[i] += (g - m[i]) * (1 - beta1)  # torch's lerp
-            v[i] = v[i] * beta2 + (1 - beta2) * g * g
-            p.data += -step_size * m[i] / (math.sqrt(v[i]) / correction2_sqrt + eps)  # torch: addcdiv
+        eps, decay, sqrt = self.eps, self.weight_decay, math.sqrt
+        a, b, c = 1 - beta1, 1 - beta2, -step_size
+        params = self.params
+        # One pass per formula over plain lists (the per-parameter loop of the formulas, written
+        # for speed: the same operations in the same order, so the same bits).
+        grads = [p.grad + decay * p.data for p in params] if decay else [p.grad for p in params]
+        self.m = m = [mi + (g - mi) * a for mi, g in zip(self.m, grads)]  # torch's lerp
+        self.v = v = [vi * beta2 + b * g * g for vi, g in zip(self.v, grads)]
+        for p, mi, vi in zip(params, m, v):
+            p.data += c * mi / (sqrt(vi) / correction2_sqrt + eps)  # torch: addcdiv
 
 
 def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:

@@ -82,7 +82,7 @@ for key, rows in model.matrices().items():
 # The loss of one name runs the model once per position; attention at position t reads the
 # keys and values that positions 0..t left in the cache. Here is the graph of the loss for
 # "emma" (5 positions), counted by op and by module. microgpt's own engine makes 38,116 nodes
-# for it, 17 times as many: there each multiply and each add of every dot product is a node.
+# for it, 20 times as many: there each multiply and each add of every dot product is a node.
 
 # %%
 loss = model.loss(tokenizer.frame("emma"))
@@ -105,7 +105,7 @@ history = fit_gpt(model, docs, steps=200, progress=False, callback=monitor)
 seconds = time.perf_counter() - start
 last = sum(history.loss[-50:]) / 50
 print(f"200 steps in {seconds:.1f} s; first loss {history.loss[0]:.3f}, mean of the last 50 {last:.3f}")
-plot_gpt_loss(history);
+ax = plot_gpt_loss(history)
 
 # %% [markdown]
 # Where the learning happens: the gradient reaching each module, step by step. The query and
@@ -114,7 +114,7 @@ plot_gpt_loss(history);
 # same gradient (their norms differ only when a letter repeats in a name).
 
 # %%
-monitor.plot();
+ax = monitor.plot()
 
 # %% [markdown]
 # ## Sampling
@@ -140,7 +140,7 @@ print(repr(sample.text), all(cached == [z.data for z in row] for cached, row in 
 # Row t of a head's map is how position t spreads its attention over positions 0..t.
 
 # %%
-plot_attention(model, "emma");
+fig = plot_attention(model, "emma")
 
 # %% [markdown]
 # ## One position, by module
@@ -181,17 +181,34 @@ diagnose_gpt(broken, docs[:32])
 # %% [markdown]
 # ## Faster: staged code
 #
-# A step's graph has the same shape for every name of the same length. `StagedLoss` builds it
-# once per length with stand-in leaves for the tokens, has `engine.stage` write its forward and
-# backward pass out as Python code, and re-runs that code: no nodes, no sort. Staging a length
-# takes about a second; then a step is several times faster, with the same numbers.
+# Every step above built a graph of a few thousand nodes, sorted it and walked it, only to
+# throw it away. Yet the graph of a name of n letters has the same shape for every such name:
+# only the numbers change. `engine.stage` writes the forward and backward pass of one call of
+# a function out as Python code, once; `StagedLoss` stages the loss of a document of n
+# positions as a function of its data, so the code does not depend on which letters the name
+# holds: the token embeddings come in as numbers (the code hands back their gradients, which
+# are added to the rows of `wte`), the targets as one-hot rows (a dot with the logits picks
+# the target's logit exactly). Here is that code for 7 positions (a name of 6 letters):
 
 # %%
 staged = StagedLoss(model)
-tokens = tokenizer.frame("olivia")
 start = time.perf_counter()
-staged(tokens)
-staging = time.perf_counter() - start
+code = staged.prepare(7)
+print(f"staged in {time.perf_counter() - start:.1f} s: {code!r}")
+source = code.source.splitlines()
+first = next(k for k, line in enumerate(source) if "# forward" in line)
+print("\n".join(line[:110] for line in source[first : first + 6]), "\n        ...")
+first = next(k for k, line in enumerate(source) if line.endswith(" = g"))  # the output's gradient: the seed
+print("\n".join(line[:110] for line in source[first : first + 10]), "\n        ...")
+
+# %% [markdown]
+# One line per node going forward, one line per edge going back, each guarded like
+# `backward()`: a node whose gradient is exactly 0 (a ReLU that is off) passes nothing on.
+# The same operations in the same order, so the same numbers, bit for bit, several times
+# faster: no node is made and nothing is sorted.
+
+# %%
+tokens = tokenizer.frame("olivia")
 model.zero_grad()
 start = time.perf_counter()
 graph_loss = model.loss(tokens)
@@ -202,7 +219,31 @@ model.zero_grad()
 start = time.perf_counter()
 staged_loss = staged(tokens)
 replay = time.perf_counter() - start
-print(f"staging: {staging:.2f} s; a step as a graph {1e3 * graph:.1f} ms, staged {1e3 * replay:.1f} ms")
-print("same loss:", staged_loss == graph_loss.data, " largest gradient difference:",
-      max(abs(p.grad - g) for p, g in zip(model.parameters(), expected)))
+same = staged_loss == graph_loss.data and [p.grad for p in model.parameters()] == expected
+print(f"a step as a graph {1e3 * graph:.1f} ms, staged {1e3 * replay:.1f} ms; the same loss and gradients: {same}")
 model.zero_grad()
+
+# %% [markdown]
+# Staging costs about as much as running the code a few hundred times, so code for every
+# length would not pay for itself in a short run. Code for m positions also serves shorter
+# documents: attention is causal, so the positions past the end of a document change nothing
+# before them; their loss gets weight 0, their gradient is exactly 0, and the code skips their
+# backward pass. `plan` weighs staging against those wasted positions (and against building a
+# graph for a rare length) over the documents of a run: microgpt's 1,000 names share one code.
+
+# %%
+lengths = [len(tokenizer.frame(doc)) - 1 for doc in docs[:1000]]
+print("names of", sorted(set(lengths)), "positions; staged code for", StagedLoss(model).plan(lengths))
+
+# %% [markdown]
+# `fit_gpt(..., staged=True)` plans and trains that way. The 200 steps of the training above,
+# staged, from the same weights: the same losses, bit for bit, in a fraction of the time.
+
+# %%
+twin = GPT(tokenizer.vocab_size, n_embd=16, n_head=4, n_layer=1, block_size=16, seed=42, tokenizer=tokenizer)
+start = time.perf_counter()
+staged_history = fit_gpt(twin, docs, steps=200, progress=False, staged=True)
+staged_seconds = time.perf_counter() - start
+print(f"200 steps staged in {staged_seconds:.1f} s (staging included), as a graph {seconds:.1f} s")
+print("the same losses:", staged_history.loss == history.loss)
+print("the same weights:", [p.data for p in twin.parameters()] == [p.data for p in model.parameters()])

@@ -35,6 +35,22 @@ def test_gpt_reads_a_data_file_and_takes_the_model_sizes(tmp_path, capsys):
     assert GPT.from_file(tmp_path / "model.json").tokenizer.chars == [" ", "a", "b"]
 
 
+def test_gpt_stages_by_default_and_graph_gives_the_same_model(tmp_path, capsys):
+    data = tmp_path / "words.txt"
+    data.write_text("abba\nbaab\nabab\nbbaa\n", encoding="utf-8")
+    common = ["gpt", "--data", str(data), "--steps", "60", "--n-embd", "4", "--n-head", "1", "--block-size", "4"]
+    printed = []
+    for how in ("staged", "graph"):
+        flags = ["--graph"] if how == "graph" else []
+        assert main([*common, *flags, "--samples", "3", "--out", str(tmp_path / how)]) == 0
+        printed.append(capsys.readouterr().out.splitlines())
+    staged, graph = (next(line for line in lines if line.startswith("60 steps")) for lines in printed)
+    assert "60 steps (staged) in" in staged and "60 steps (graph) in" in graph
+    assert staged.split("; ")[1] == graph.split("; ")[1]  # the mean loss of the last steps
+    assert [line for line in printed[0] if "sample" in line] == [line for line in printed[1] if "sample" in line]
+    assert (tmp_path / "staged" / "model.json").read_bytes() == (tmp_path / "graph" / "model.json").read_bytes()
+
+
 @pytest.mark.parametrize(
     "flags, message",
     [
@@ -48,6 +64,7 @@ def test_gpt_reads_a_data_file_and_takes_the_model_sizes(tmp_path, capsys):
         (["--data", "{missing}"], "argument --data: {missing}: cannot be read"),
         (["--data", "{empty}"], "argument --data: {empty}: holds no documents"),
         (["--data", "{single}"], "argument --data: {single}: uses a single distinct character"),
+        (["--staged", "--graph"], "argument --graph: not allowed with argument --staged"),
     ],
 )
 def test_bad_flags_exit_2_naming_the_flag(tmp_path, capsys, flags, message):
