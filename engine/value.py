@@ -240,12 +240,9 @@ def _number(x: Value | Number) -> float:
     return x.data if isinstance(x, Value) else as_real(x, "a comparison with a Value: the other side")
 
 
-_new = object.__new__
-
-
 def make_node(data: float, op: object, children: tuple, locals_: tuple, constants: tuple = ()) -> Value:
     """The node an op makes (a leaf under `no_grad()`; checked under `detect_anomaly()`)."""
-    node = _new(Value)
+    node = object.__new__(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
