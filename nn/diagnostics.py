@@ -20,8 +20,6 @@ from ._extras import require
 from .losses import TARGETS
 from .module import MLP, Layer, Module
 
-SATURATING = ("sigmoid", "tanh")
-
 
 def _layers(model: Module, where: str) -> list[Layer]:
     if isinstance(model, MLP):
@@ -37,58 +35,79 @@ def _inputs(model: Module, X: object, where: str) -> tuple[list[Layer], list]:
     return layers, check.samples(X, "X", where, nin=layers[0].nin)
 
 
-def layer_outputs(model: Module, X: Sequence[Sequence[float]]) -> list[list[list[float]]]:
-    """outputs[layer][neuron][sample]: every neuron's output on every input (no graph kept)."""
-    layers, X = _inputs(model, X, "layer_outputs")
-    outputs: list[list[list[float]]] = [[[] for _ in layer.neurons] for layer in layers]
+def _units(model: Module, X: object, where: str) -> tuple[list[Layer], list[list[list[float]]]]:
+    """The layers, and every neuron's input to its activation on every sample: pre[layer][neuron][sample]."""
+    layers, X = _inputs(model, X, where)
+    pre: list[list[list[float]]] = [[[] for _ in layer.neurons] for layer in layers]
     with no_grad():
         for x in X:
             acts: list = list(x)
             for i, layer in enumerate(layers):
-                acts = [neuron(acts) for neuron in layer.neurons]
-                for j, a in enumerate(acts):
-                    outputs[i][j].append(a.data)
-    return outputs
+                nexts = []
+                for j, neuron in enumerate(layer.neurons):
+                    z = Value.dot(neuron.w, acts, bias=neuron.b).data
+                    pre[i][j].append(z)
+                    op = neuron.activation_op
+                    nexts.append(z if op is None else op.evaluate(z)[0])
+                acts = nexts
+    return layers, pre
+
+
+def layer_outputs(model: Module, X: Sequence[Sequence[float]]) -> list[list[list[float]]]:
+    """outputs[layer][neuron][sample]: every neuron's output on every input (no graph kept)."""
+    layers, pre = _units(model, X, "layer_outputs")
+    return [
+        [
+            zs if n.activation_op is None else [n.activation_op.evaluate(z)[0] for z in zs]
+            for n, zs in zip(layer.neurons, p)
+        ]
+        for layer, p in zip(layers, pre)
+    ]
+
+
+def _locals(neuron: object, zs: list[float]) -> list[float] | None:
+    """The activation's local gradient at each input (the op's own rule), or None for a linear unit."""
+    op = neuron.activation_op  # type: ignore[attr-defined]
+    return None if op is None else [op.evaluate(z)[1][0] for z in zs]
 
 
 def dead_relus(model: Module, X: Sequence[Sequence[float]]) -> list[tuple[int, int]]:
-    """(layer index, neuron index) of every ReLU neuron whose output is 0 on every input in X.
+    """(layer index, neuron index) of every unit whose activation passes no gradient on any input in X.
 
-    Such a neuron's local gradient is 0 everywhere on the data, so no gradient
-    ever reaches its weights: it is dead for good unless the inputs change.
+    A ReLU that is off (input <= 0) for every sample: its local gradient is 0
+    everywhere on the data, so no gradient ever reaches its weights: it is dead
+    for good unless the inputs change. (The op's own derivative rule decides, so a
+    leaky ReLU, whose local gradient is its slope, is never dead.)
     """
-    layers, X = _inputs(model, X, "dead_relus")
-    outputs = layer_outputs(model, X)
+    layers, pre = _units(model, X, "dead_relus")
     dead = []
     for i, layer in enumerate(layers):
         for j, neuron in enumerate(layer.neurons):
-            if neuron.activation == "relu" and all(value == 0.0 for value in outputs[i][j]):
+            local = _locals(neuron, pre[i][j])
+            if local is not None and all(g == 0.0 for g in local):
                 dead.append((i, j))
     return dead
-
-
-def _local_gradient(activation: str, out: float) -> float:
-    return out * (1.0 - out) if activation == "sigmoid" else 1.0 - out * out
 
 
 def saturation(model: Module, X: Sequence[Sequence[float]], threshold: float = 0.01) -> list[float]:
     """For each layer, the fraction of (unit, input) pairs whose local gradient is below `threshold`.
 
-    Only sigmoid and tanh units saturate (sigmoid's local gradient is at most
-    0.25, tanh's at most 1); layers of other units report 0.0.
+    Only units whose activation saturates (sigmoid, tanh: `op.saturates` in the op
+    table) count; sigmoid's local gradient is at most 0.25, tanh's at most 1. Layers
+    of other units report 0.0.
     """
-    layers, X = _inputs(model, X, "saturation")
     threshold = check.positive(threshold, "threshold", "saturation")
-    outputs = layer_outputs(model, X)
+    layers, pre = _units(model, X, "saturation")
     fractions = []
     for i, layer in enumerate(layers):
         pairs = saturated = 0
         for j, neuron in enumerate(layer.neurons):
-            if neuron.activation not in SATURATING:
+            op = neuron.activation_op
+            if op is None or not op.saturates:
                 continue
-            for out in outputs[i][j]:
+            for local in _locals(neuron, pre[i][j]) or []:
                 pairs += 1
-                saturated += _local_gradient(neuron.activation, out) < threshold
+                saturated += abs(local) < threshold
         fractions.append(saturated / pairs if pairs else 0.0)
     return fractions
 

@@ -24,19 +24,21 @@ import secrets
 import signal
 import stat
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine import Value
+from engine import Op, Value, ops
 
 from . import _checks as check
 
-ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,
+#: A neuron's activation by name: an op of the engine's table (None: a linear unit). The diagnostics
+#: ask the op what its local gradient is, never its name.
+ACTIVATIONS: dict[str, Op | None] = {
+    "relu": ops.relu,
+    "tanh": ops.tanh,
+    "sigmoid": ops.sigmoid,
+    "leaky_relu": ops.leaky_relu,
     "linear": None,
 }
 _DISPLAY_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU", "linear": "Linear"}
@@ -441,11 +443,15 @@ class Neuron(Module):
     def __call__(self, x: Input) -> Value:
         out = Value.dot(self.w, x, bias=self.b)
         out.scope = self.name
-        activate = ACTIVATIONS[self.activation]
-        if activate is not None:
-            out = activate(out)
+        if self.activation_op is not None:
+            out = self.activation_op.apply(out)
             out.scope = self.name
         return out
+
+    @property
+    def activation_op(self) -> Op | None:
+        """The activation's op (engine.ops.relu, ...), or None for a linear unit."""
+        return ACTIVATIONS[self.activation]
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for i, w in enumerate(self.w):
