@@ -155,8 +155,7 @@ class Formula:
             raise FormulaError(f"formula {text!r} is not a Python expression: {error.msg}") from None
         self.text = text.strip()
         self.tree = tree
-        self._python: str | None = None  # the source with __name__ markers, made once
-        self._c: str | None = None
+        self._templates: dict[tuple, str] = {}  # (language, the numbers given) -> source with markers
         self.names: list[str] = []  # free names in order of appearance: inputs and out
         for node in ast.walk(tree):
             if not isinstance(node, _ALLOWED):
@@ -216,10 +215,25 @@ class Formula:
         return ast.fix_missing_locations(tree)
 
     def python(self, names: Mapping[str, str | float]) -> str:
-        """Python source of the expression, run on floats."""
-        if self._python is None:
-            self._python = ast.unparse(self.substituted({n: f"__{n}__" for n in self.names}))
-        return _fill(self._python, names, _python_number)
+        """Python source of the expression, run on floats (parts made of numbers alone worked out)."""
+        return _fill(self._template(names, "python"), names, _python_number)
+
+    def _template(self, names: Mapping[str, str | float], language: str) -> str:
+        """The source with __name__ markers for the variables; the numbers given are put in and folded.
+
+        Folding computes, now, what the code would compute each time on the same
+        floats (``2.0 - 1.0``, ``b == 0.0`` with b = 2.0): the same bits, less code.
+        """
+        numbers = tuple((n, repr(float(v))) for n, v in names.items() if not isinstance(v, str) and n in self.names)
+        key = (language, numbers)
+        if key not in self._templates:
+            given = {n: f"__{n}__" for n in self.names}
+            given.update((n, float(v)) for n, v in names.items() if not isinstance(v, str) and n in self.names)
+            tree = _fold(self.substituted(given))
+            self._templates[key] = ast.unparse(tree) if language == "python" else _c(tree)
+            if len(self._templates) > 4096:  # many different numbers: keep the cache small
+                self._templates.clear()
+        return self._templates[key]
 
     def python_1tuple(self, names: Mapping[str, str | float]) -> str:
         """For a kink formula (`finite_constants`): Python source giving a 1-tuple of it, e.g.
@@ -254,13 +268,74 @@ class Formula:
 
     def c(self, names: Mapping[str, str | float]) -> str:
         """C source of the expression, every operation in parentheses (doubles throughout)."""
-        if self._c is None:
-            self._c = _c(self.substituted({n: f"__{n}__" for n in self.names}))
-        return _fill(self._c, names, c_number)
+        return _fill(self._template(names, "c"), names, c_number)
+
+
+def _fold(node: ast.expr) -> ast.expr:
+    """The expression with every part made of numbers alone replaced by its value (as floats compute it).
+
+    ``x == 0.0 and 2.0 < 0.0`` becomes False; ``0.0 if 2.0 == 0.0 else y`` becomes y. A part that
+    would raise (a division by zero) is left as it is, to raise when it runs.
+    """
+
+    def value(part: ast.expr) -> object:
+        if isinstance(part, ast.Constant):
+            return part.value
+        if isinstance(part, ast.Name) and part.id in CONSTANTS:
+            return CONSTANTS[part.id]
+        if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.USub):
+            inner = value(part.operand)
+            return -inner if isinstance(inner, float) else None  # type: ignore[operator]
+        return None
+
+    def known(part: ast.expr) -> bool:
+        return value(part) is not None
+
+    def constant(x: object) -> ast.expr:
+        return ast.Constant(x) if isinstance(x, bool) else number_node(float(x))  # type: ignore[arg-type]
+
+    class Fold(ast.NodeTransformer):
+        def generic_visit(self, part: ast.AST) -> ast.AST:
+            part = super().generic_visit(part)
+            try:
+                if isinstance(part, ast.BinOp) and known(part.left) and known(part.right):
+                    code = ast.Expression(
+                        ast.BinOp(ast.Constant(value(part.left)), part.op, ast.Constant(value(part.right)))
+                    )
+                    return constant(eval(compile(ast.fix_missing_locations(code), "<fold>", "eval")))
+                if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not) and known(part.operand):
+                    return ast.Constant(not value(part.operand))
+                if isinstance(part, ast.Compare) and all(map(known, [part.left, *part.comparators])):
+                    values = [value(part.left), *map(value, part.comparators)]
+                    code = ast.Compare(ast.Constant(values[0]), part.ops, [ast.Constant(v) for v in values[1:]])
+                    return ast.Constant(
+                        bool(eval(compile(ast.fix_missing_locations(ast.Expression(code)), "<fold>", "eval")))
+                    )
+                if isinstance(part, ast.Call) and all(map(known, part.args)) and isinstance(part.func, ast.Name):
+                    result = FUNCTIONS[part.func.id][0](*map(value, part.args))  # type: ignore[operator]
+                    return constant(result) if isinstance(result, (bool, float, int)) else part
+                if isinstance(part, ast.IfExp) and isinstance(value(part.test), bool):
+                    return part.body if value(part.test) else part.orelse
+                if isinstance(part, ast.BoolOp):
+                    decided = [v for v in part.values if isinstance(value(v), bool)]
+                    stop = isinstance(part.op, ast.Or)  # True decides an or, False an and
+                    if any(value(v) is stop for v in decided):
+                        return ast.Constant(stop)
+                    rest = [v for v in part.values if not isinstance(value(v), bool)]
+                    if not rest:
+                        return ast.Constant(not stop)
+                    return rest[0] if len(rest) == 1 else ast.BoolOp(part.op, rest)
+            except (ArithmeticError, ValueError):
+                return part
+            return part
+
+    return ast.fix_missing_locations(Fold().visit(node))
 
 
 def _c(node: ast.expr) -> str:
     if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool):
+            return "1" if node.value else "0"
         return c_number(float(node.value))
     if isinstance(node, ast.Name):
         return {"inf": "INFINITY", "nan": "NAN"}.get(node.id, node.id)

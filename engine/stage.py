@@ -248,11 +248,13 @@ class _Writer:
         out.append(self._let(name, body) if first else f"{name} = {body}")
 
     def backward(self, node: Value, edges: list[tuple[Value, str | float]], out: list[str]) -> None:
-        """``child_grad += local * grad`` for each edge, skipped when the gradient is exactly 0.
+        """``child_grad += local * grad`` for each edge, skipped (in Python) when the gradient is exactly 0.
 
         The skip needs every local to be finite (0 * inf is nan, and that must show):
         constant locals are known; a product's locals (its other inputs) are finite
-        when its output is; otherwise the locals are tested.
+        when its output is; otherwise the locals are tested. Skipping or not changes
+        no bit: every gradient total starts at 0.0, and adding a zero of either sign to
+        it leaves it as it is. The C code does not skip.
         """
         grad = self.grad(node)
         numbers = [local for _, local in edges if not isinstance(local, str)]
@@ -276,10 +278,8 @@ class _Writer:
                 lines.append(f"{target} += {text} * {grad}")
         if not lines:
             return
-        if self.c:
-            out.append(f"if ({guard}) {{")
-            out += [f"    {line};" for line in lines]
-            out.append("}")
+        if self.c:  # no skip in C: adding an exact 0 costs less than a branch, and changes no bit
+            out += [f"{line};" for line in lines]
         else:
             out.append(f"if {guard}:")
             out += [f"    {line}" for line in lines]
