@@ -28,7 +28,8 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import cast
 
 __all__ = ["FUNCTIONS", "Formula", "FormulaError", "isinteger", "power", "sigmoid"]
 
@@ -61,7 +62,7 @@ def sigmoid(x: float) -> float:
 
 
 #: name in a formula -> (the function on floats, its C spelling)
-FUNCTIONS: dict[str, tuple[object, str]] = {
+FUNCTIONS: dict[str, tuple[Callable[..., float], str]] = {
     "exp": (math.exp, "exp"),
     "log": (math.log, "log"),
     "log1p": (math.log1p, "log1p"),
@@ -180,8 +181,8 @@ class Formula:
         """The formula's value when it is a plain number (a constant local gradient), else None."""
         body = self.tree.body
         if isinstance(body, ast.UnaryOp) and isinstance(body.op, ast.USub) and isinstance(body.operand, ast.Constant):
-            return -float(body.operand.value)
-        return float(body.value) if isinstance(body, ast.Constant) else None
+            return -float(cast(float, body.operand.value))  # the parser admits int and float constants alone
+        return float(cast(float, body.value)) if isinstance(body, ast.Constant) else None
 
     def finite_constants(self) -> bool:
         """True when every value the formula can take is a finite number written in it (a kink's 0 or 1)."""
@@ -191,7 +192,7 @@ class Formula:
                 return check(node.body) and check(node.orelse)
             if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
                 return check(node.operand)
-            return isinstance(node, ast.Constant) and math.isfinite(node.value)
+            return isinstance(node, ast.Constant) and math.isfinite(cast(float, node.value))
 
         return check(self.tree.body)
 
@@ -238,14 +239,14 @@ class Formula:
 
         class Numbers(ast.NodeTransformer):
             def visit_Compare(self, node: ast.Compare) -> ast.Compare:
-                real = [
+                real: list[ast.expr] = [
                     ast.Call(ast.Name("_real", ast.Load()), [self.visit(x)], []) for x in (node.left, *node.comparators)
                 ]
                 return ast.Compare(real[0], node.ops, real[1:])
 
             def visit_Call(self, node: ast.Call) -> ast.Call:
                 node.args = [self.visit(arg) for arg in node.args]
-                if node.func.id.startswith("is"):  # isfinite, isnan, ...: of the number
+                if cast(ast.Name, node.func).id.startswith("is"):  # isfinite, isnan, ...: of the number
                     node.args = [ast.Call(ast.Name("_real", ast.Load()), [arg], []) for arg in node.args]
                 return node
 
@@ -261,7 +262,7 @@ class Formula:
 
 def _c(node: ast.expr) -> str:
     if isinstance(node, ast.Constant):
-        return c_number(float(node.value))
+        return c_number(float(cast(float, node.value)))
     if isinstance(node, ast.Name):
         return {"inf": "INFINITY", "nan": "NAN"}.get(node.id, node.id)
     if isinstance(node, ast.BinOp):
@@ -290,7 +291,7 @@ def _c(node: ast.expr) -> str:
 _MARKER = re.compile(r"__([A-Za-z][A-Za-z0-9_]*?)__")
 
 
-def _fill(template: str, names: Mapping[str, str | float], number) -> str:
+def _fill(template: str, names: Mapping[str, str | float], number: Callable[[float], str]) -> str:
     """The template with each __name__ marker replaced by its variable, or its number in parentheses."""
 
     def replace(match: re.Match) -> str:
