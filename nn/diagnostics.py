@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from engine import Value, no_grad
 
-from . import _checks as check
-from ._extras import require
+from . import checks as check
+from .extras import require
 from .losses import TARGETS
 from .module import MLP, Layer, Module
 

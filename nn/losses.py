@@ -18,7 +18,7 @@ from typing import Any
 from engine import Value, logsumexp
 from engine import softplus as _softplus_op
 
-from . import _checks as check
+from . import checks as check
 
 Score = Value | float
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from engine import Value
 
-from . import _checks as check
+from . import checks as check
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine import StageError, Value, gc_paused, no_grad, stage
 
-from . import _checks as check
-from ._extras import require
+from . import checks as check
+from .extras import require
 from .losses import PICKS_BY_TARGET, TARGETS, l2
 from .module import MLP, Module
 from .optim import LinearDecay, Optimizer
