@@ -39,7 +39,8 @@ from pathlib import Path
 
 from engine import Staged, Value, gc_paused, logsumexp, no_grad, scope, stage
 
-from .layers import Embedding, Linear, RMSNorm, _count, _positive_number, softmax
+from . import checks as check
+from .layers import Embedding, Linear, RMSNorm, softmax
 from .module import Module, make_rng
 from .optim import Adam, LinearDecay
 
@@ -148,8 +149,8 @@ class CausalSelfAttention(Module):
     """
 
     def __init__(self, n_embd: int, n_head: int, std: float = 0.08, rng=None, name: str = "attn"):
-        _count(n_embd, "n_embd", "CausalSelfAttention")
-        _count(n_head, "n_head", "CausalSelfAttention")
+        check.whole_number(n_embd, "n_embd", "CausalSelfAttention")
+        check.whole_number(n_head, "n_head", "CausalSelfAttention")
         if n_embd % n_head:
             raise ValueError(f"CausalSelfAttention: n_embd ({n_embd}) must be divisible by n_head ({n_head})")
         rng = make_rng(rng=rng)
@@ -299,16 +300,16 @@ class GPT(Module):
         tokenizer: CharTokenizer | None = None,
         std: float = 0.08,
     ):
-        _count(vocab_size, "vocab_size", "GPT", least=2)
-        _count(n_embd, "n_embd", "GPT")
-        _count(n_head, "n_head", "GPT")
-        _count(n_layer, "n_layer", "GPT")
-        _count(block_size, "block_size", "GPT")
+        check.whole_number(vocab_size, "vocab_size", "GPT", least=2)
+        check.whole_number(n_embd, "n_embd", "GPT")
+        check.whole_number(n_head, "n_head", "GPT")
+        check.whole_number(n_layer, "n_layer", "GPT")
+        check.whole_number(block_size, "block_size", "GPT")
         if n_embd % n_head:
             raise ValueError(f"GPT: n_embd ({n_embd}) must be divisible by n_head ({n_head})")
         if tokenizer is not None and tokenizer.vocab_size != vocab_size:
             raise ValueError(f"GPT: the tokenizer has {tokenizer.vocab_size} tokens but vocab_size is {vocab_size}")
-        _positive_number(std, "std", "GPT")
+        check.finite_number(std, "std", "GPT")
         rng = make_rng(seed, rng)
         self.vocab_size, self.n_embd, self.n_head, self.n_layer = vocab_size, n_embd, n_head, n_layer
         self.block_size, self.bos, self.tokenizer = block_size, vocab_size - 1, tokenizer
@@ -425,7 +426,7 @@ class GPT(Module):
         With ``seed=`` the draws come from `random.Random(seed)`, else from the
         `random` module (as in microgpt).
         """
-        _count(n, "n", "generate", least=0)
+        check.whole_number(n, "n", "generate", least=0)
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
             raise ValueError(f"temperature must be a number > 0, not {temperature!r}")
         rng = random.Random(seed) if seed is not None else random
@@ -730,7 +731,7 @@ def fit_gpt(
     Python's cyclic garbage collector is paused during training
     (`engine.gc_paused`: the graphs hold no reference cycles).
     """
-    _count(steps, "steps", "fit_gpt")
+    check.whole_number(steps, "steps", "fit_gpt")
     if isinstance(staged, StagedLoss):
         if staged.model is not model:
             raise ValueError("fit_gpt: staged is a StagedLoss of another model")
