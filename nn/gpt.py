@@ -354,7 +354,7 @@ class GPT(Module):
         Layer by layer over the whole sequence, position t attending to 0..t:
         the same numbers as feeding the tokens one by one through `forward`.
         """
-        tokens = self._check_tokens(tokens, least=1)
+        tokens = self.check_tokens(tokens, least=1)
         if len(tokens) > self.block_size:
             raise ValueError(f"GPT: tokens has {len(tokens)} positions, more than block_size {self.block_size}")
         xs = [self._embed(self.wte(token), pos) for pos, token in enumerate(tokens)]
@@ -377,14 +377,14 @@ class GPT(Module):
         ``logsumexp(logits) - logits[target]``: one stable node, no number read
         from ``.data``, so the graph depends on the document's length alone.
         """
-        tokens = self._check_tokens(tokens, least=2)
+        tokens = self.check_tokens(tokens, least=2)
         n = min(self.block_size, len(tokens) - 1)
         cache = KVCache(self.n_layer, trace)
         losses = []
         for pos in range(n):
             logits = self.forward(tokens[pos], cache)
             with scope("loss"):
-                losses.append(_neg_log_prob(logits, tokens[pos + 1]))
+                losses.append(neg_log_prob(logits, tokens[pos + 1]))
         with scope("loss"):
             return Value.sum(losses) * (1.0 / n)
 
@@ -507,7 +507,8 @@ class GPT(Module):
         if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < self.vocab_size:
             raise ValueError(f"GPT: {argument} must be a token id in 0..{self.vocab_size - 1}, not {token!r}")
 
-    def _check_tokens(self, tokens: Sequence[int], least: int) -> list[int]:
+    def check_tokens(self, tokens: Sequence[int], least: int) -> list[int]:
+        """`tokens` as a list: at least `least` ids, each in the vocabulary; else a ValueError naming the bad one."""
         if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence):
             raise ValueError(f"GPT: tokens must be a list of token ids, not {type(tokens).__name__}")
         tokens = list(tokens)
@@ -567,7 +568,7 @@ class StagedLoss:
 
     def __call__(self, tokens: Sequence[int]) -> float:
         model = self.model
-        tokens = model._check_tokens(tokens, least=2)
+        tokens = model.check_tokens(tokens, least=2)
         n = min(model.block_size, len(tokens) - 1)
         m = self.route.get(n, n)
         if not m:  # planned as a graph: the same numbers
@@ -621,7 +622,7 @@ class StagedLoss:
             for pos in range(m):
                 logits = model._position(rows[pos * d : (pos + 1) * d], cache)
                 with scope("loss"):
-                    losses.append(_neg_log_prob(logits, targets[pos * vocab : (pos + 1) * vocab]))
+                    losses.append(neg_log_prob(logits, targets[pos * vocab : (pos + 1) * vocab]))
             with scope("loss"):
                 return Value.dot(weights, losses), losses
 
@@ -679,7 +680,7 @@ class StagedLoss:
         return f"StagedLoss({self.model!r}, staged for {sorted(self.staged)} positions)"
 
 
-def _neg_log_prob(logits: list[Value], target: int | list[Value]) -> Value:
+def neg_log_prob(logits: list[Value], target: int | list[Value]) -> Value:
     """-log softmax(logits)[target] = logsumexp(logits) - logits[target]: the cross-entropy of one position.
 
     `target` is a token id, or (in staged code) a one-hot row of Values, whose dot
@@ -744,7 +745,7 @@ def fit_gpt(
             raise ValueError("fit_gpt: documents are strings but the model has no tokenizer")
         sequences = [model.tokenizer.frame(d) for d in docs]
     else:
-        sequences = [model._check_tokens(d, least=2) for d in docs]
+        sequences = [model.check_tokens(d, least=2) for d in docs]
     optimizer = Adam(model.parameters(), lr=lr, betas=betas, eps=eps)
     schedule = LinearDecay(optimizer, lr, 0.0, steps)
     history = GPTHistory()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from engine import Value, no_grad, scope
 
-from .gpt import GPT, GPTHistory, Trace, _neg_log_prob
+from .gpt import GPT, GPTHistory, Trace, neg_log_prob
 
 
 def _framed(model: GPT, doc: str | Sequence[int]) -> list[int]:
@@ -30,7 +30,7 @@ def _framed(model: GPT, doc: str | Sequence[int]) -> list[int]:
         if model.tokenizer is None:
             raise ValueError("the document is a string but the model has no tokenizer")
         return model.tokenizer.frame(doc)
-    return model._check_tokens(doc, least=2)
+    return model.check_tokens(doc, least=2)
 
 
 def trace(model: GPT, doc: str | Sequence[int]) -> Trace:
@@ -142,7 +142,7 @@ def position_graph(model: GPT, doc: str | Sequence[int], position: int | None = 
             model.forward(tokens[pos], cache)
     logits = model.forward(tokens[position], cache)
     with scope("loss"):
-        loss = _neg_log_prob(logits, tokens[position + 1])
+        loss = neg_log_prob(logits, tokens[position + 1])
     params = model.parameters()
     kept = [p.grad for p in params]
     loss.backward()
