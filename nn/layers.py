@@ -11,23 +11,22 @@ diagrams and diagnostics can group a graph by module.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 
 from engine import Value, logsumexp, scope
 
 from . import checks as check
-from .module import Module, make_rng
+from .module import Module, RandomSource, make_rng
 
 Vector = Sequence[Value | float]
 
 
-def _scope(name: str):
+def _scope(name: str) -> AbstractContextManager[str | None]:
     return scope(name) if name else nullcontext()
 
 
-def gaussian_matrix(rows: int, cols: int, std: float, rng) -> list[list[Value]]:
+def gaussian_matrix(rows: int, cols: int, std: float, rng: RandomSource) -> list[list[Value]]:
     """rows x cols leaves drawn from N(0, std**2), row by row (microgpt's order)."""
     gauss = rng.gauss
     return [[Value(gauss(0.0, std)) for _ in range(cols)] for _ in range(rows)]
@@ -52,7 +51,7 @@ class Embedding(Module):
         dim: int,
         std: float = 0.08,
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
         name: str = "",
     ):
         check.whole_number(num, "num", "Embedding")
@@ -92,7 +91,7 @@ class Linear(Module):
         bias: bool = False,
         std: float = 0.08,
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
         name: str = "",
     ):
         check.whole_number(nin, "nin", "Linear")
