@@ -29,6 +29,7 @@ subtracting the largest logit as a plain number, so nothing is read from
 from __future__ import annotations
 
 import math
+import os
 import random
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,12 +37,13 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import add
 from pathlib import Path
+from typing import cast
 
 from engine import Staged, Value, gc_paused, logsumexp, no_grad, scope, stage
 
 from . import checks as check
-from .layers import Embedding, Linear, RMSNorm, softmax
-from .module import Module, make_rng
+from .layers import Embedding, Linear, RMSNorm, Vector, softmax
+from .module import Module, RandomSource, make_rng
 from .optim import Adam, LinearDecay
 
 
@@ -148,7 +150,9 @@ class CausalSelfAttention(Module):
     through wo.
     """
 
-    def __init__(self, n_embd: int, n_head: int, std: float = 0.08, rng=None, name: str = "attn"):
+    def __init__(
+        self, n_embd: int, n_head: int, std: float = 0.08, rng: RandomSource | None = None, name: str = "attn"
+    ):
         check.whole_number(n_embd, "n_embd", "CausalSelfAttention")
         check.whole_number(n_head, "n_head", "CausalSelfAttention")
         if n_embd % n_head:
@@ -161,7 +165,14 @@ class CausalSelfAttention(Module):
         self.wv = Linear(n_embd, n_embd, std=std, rng=rng, name="wv")
         self.wo = Linear(n_embd, n_embd, std=std, rng=rng, name="wo")
 
-    def __call__(self, x: list[Value], keys: list, values: list, residual=None, trace=None) -> list[Value]:
+    def __call__(
+        self,
+        x: list[Value],
+        keys: list,
+        values: list,
+        residual: Vector | None = None,
+        trace: list[list[list[float]]] | None = None,
+    ) -> list[Value]:
         """One position: attend over `keys`/`values` (this layer's cache) after appending its own."""
         with scope(self.name):
             q = self.wq(x)
@@ -180,7 +191,9 @@ class CausalSelfAttention(Module):
                 for t, (q, r) in enumerate(zip(qs, residuals))
             ]
 
-    def attend(self, q: list[Value], keys: list, values: list, trace=None) -> list[Value]:
+    def attend(
+        self, q: list[Value], keys: list, values: list, trace: list[list[list[float]]] | None = None
+    ) -> list[Value]:
         """The heads' outputs, side by side, for query q over the given keys and values."""
         out: list[Value] = []
         dot, scale, d = Value.dot, self.scale, self.head_dim
@@ -201,13 +214,15 @@ class CausalSelfAttention(Module):
 class MLPBlock(Module):
     """fc2(relu(fc1(x))): out to 4 x n_embd hidden units and back to n_embd, no biases."""
 
-    def __init__(self, n_embd: int, std: float = 0.08, rng=None, name: str = "mlp"):
+    def __init__(self, n_embd: int, std: float = 0.08, rng: RandomSource | None = None, name: str = "mlp"):
         rng = make_rng(rng=rng)
         self.name = name
         self.fc1 = Linear(n_embd, 4 * n_embd, std=std, rng=rng, name="fc1")
         self.fc2 = Linear(4 * n_embd, n_embd, std=std, rng=rng, name="fc2")
 
-    def __call__(self, x: list[Value], residual=None, trace=None) -> list[Value]:
+    def __call__(
+        self, x: list[Value], residual: Vector | None = None, trace: list[list[float]] | None = None
+    ) -> list[Value]:
         with scope(self.name):
             hidden = self.fc1(x)
             if trace is not None:
@@ -227,7 +242,7 @@ class Block(Module):
     slot), so it costs no node of its own.
     """
 
-    def __init__(self, n_embd: int, n_head: int, std: float = 0.08, rng=None, index: int = 0):
+    def __init__(self, n_embd: int, n_head: int, std: float = 0.08, rng: RandomSource | None = None, index: int = 0):
         rng = make_rng(rng=rng)
         self.index, self.name = index, f"layers.{index}"
         self.norm_1 = RMSNorm(n_embd, name="norm_1")
@@ -296,7 +311,7 @@ class GPT(Module):
         n_layer: int = 1,
         block_size: int = 16,
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
         tokenizer: CharTokenizer | None = None,
         std: float = 0.08,
     ):
@@ -390,7 +405,7 @@ class GPT(Module):
 
     # ------------------------------------------------------------------ sampling
 
-    def sample(self, temperature: float = 0.5, rng: random.Random | None = None) -> Sample:
+    def sample(self, temperature: float = 0.5, rng: RandomSource | None = None) -> Sample:
         """One document, token by token from BOS until BOS (or block_size tokens).
 
         Each step: logits for the next token (one position through the cache),
@@ -465,7 +480,7 @@ class GPT(Module):
                 yield f"layers.{i}.{name}", p
 
     def config(self) -> dict:
-        config = {
+        config: dict[str, int | str] = {
             "vocab_size": self.vocab_size,
             "n_embd": self.n_embd,
             "n_head": self.n_head,
@@ -477,7 +492,7 @@ class GPT(Module):
         return config
 
     @classmethod
-    def from_file(cls, path) -> GPT:
+    def from_file(cls, path: str | os.PathLike) -> GPT:
         """A GPT read from a file written by `save` (its sizes and characters are in the file)."""
         import json
 
@@ -507,7 +522,7 @@ class GPT(Module):
         if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < self.vocab_size:
             raise ValueError(f"GPT: {argument} must be a token id in 0..{self.vocab_size - 1}, not {token!r}")
 
-    def check_tokens(self, tokens: Sequence[int], least: int) -> list[int]:
+    def check_tokens(self, tokens: object, least: int) -> list[int]:
         """`tokens` as a list: at least `least` ids, each in the vocabulary; else a ValueError naming the bad one."""
         if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence):
             raise ValueError(f"GPT: tokens must be a list of token ids, not {type(tokens).__name__}")
@@ -743,7 +758,7 @@ def fit_gpt(
     if all(isinstance(d, str) for d in docs):
         if model.tokenizer is None:
             raise ValueError("fit_gpt: documents are strings but the model has no tokenizer")
-        sequences = [model.tokenizer.frame(d) for d in docs]
+        sequences = [model.tokenizer.frame(cast(str, d)) for d in docs]  # every one is a str
     else:
         sequences = [model.check_tokens(d, least=2) for d in docs]
     optimizer = Adam(model.parameters(), lr=lr, betas=betas, eps=eps)

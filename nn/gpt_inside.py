@@ -16,12 +16,18 @@ matplotlib is imported only to plot.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine import Value, no_grad, scope
 
 from .gpt import GPT, GPTHistory, Trace, neg_log_prob
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def _framed(model: GPT, doc: str | Sequence[int]) -> list[int]:
@@ -57,7 +63,7 @@ def attention_maps(model: GPT, doc: str | Sequence[int]) -> list[list[list[list[
     return maps
 
 
-def plot_attention(model: GPT, doc: str | Sequence[int], path=None):
+def plot_attention(model: GPT, doc: str | Sequence[int], path: str | os.PathLike | None = None) -> Figure:
     """One heatmap per head (a row of heads per layer): who attends to whom in `doc`. Saved to `path` if given."""
     import matplotlib.pyplot as plt
 
@@ -92,7 +98,7 @@ def plot_attention(model: GPT, doc: str | Sequence[int], path=None):
     return fig
 
 
-def plot_gpt_loss(history: GPTHistory, path=None, ax=None):
+def plot_gpt_loss(history: GPTHistory, path: str | os.PathLike | None = None, ax: Axes | None = None) -> Axes:
     """Each step's loss (one document: noisy) and its moving average; saved to `path` if given."""
     import matplotlib.pyplot as plt
 
@@ -204,7 +210,7 @@ class ModuleGradientMonitor:
         names = [g.module for g in self.steps[0]] if self.steps else []
         return {name: [step[i].norm for step in self.steps] for i, name in enumerate(names)}
 
-    def plot(self, ax=None, window: int = 20):
+    def plot(self, ax: Axes | None = None, window: int = 20) -> Axes:
         """Each module's gradient norm over the steps (a moving mean of `window` steps, log scale)."""
         import matplotlib.pyplot as plt
 
