@@ -89,8 +89,8 @@ def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> 
         if node not in grads or node not in reaches:
             continue
         g = grads[node]
-        op = cast("Op", node.op)  # not None: a node with children was made by an op
-        locals_ = op.value_locals(node) if create_graph else node.locals
+        # (node.op is not None: a node with children was made by an op)
+        locals_ = cast("Op", node.op).value_locals(node) if create_graph else node.locals
         for child, local in zip(node.children, locals_):
             if child in reaches:
                 contribution = local * g
