@@ -16,6 +16,7 @@ import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 from . import grad_mode
 from .value import Value
@@ -27,7 +28,7 @@ class AnomalyError(FloatingPointError):
 
 def _place() -> str:
     """file:line of the first frame outside the engine."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "engine":
         frame = frame.f_back
     return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"

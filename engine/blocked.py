@@ -9,6 +9,7 @@ lists those ops, on the paths from root to leaf only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from .functional import reaching
 from .number import as_tolerance
@@ -53,7 +54,7 @@ def blocked(root: Value, leaf: Value, saturated_below: float = 1e-3) -> list[Blo
         for child, local in zip(node.children, node.locals):
             if child not in reaches:
                 continue
-            op = node.op
+            op = cast(Op, node.op)  # not None: a node with children was made by an op
             if local == 0.0:
                 reason = op.zero  # what a 0 means at this op: a relu that was off, a lost max, ...
             elif op.saturates and abs(local) < saturated_below:

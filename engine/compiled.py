@@ -192,7 +192,7 @@ class Library:
         self.function = ctypes.CDLL(str(self.path)).forward_backward
         self.function.restype = ctypes.c_int
         pointer, number = ctypes.c_void_p, ctypes.c_double
-        self.function.argtypes = [pointer] * 4 + [ctypes.c_long, number] + [pointer] * 6
+        self.function.argtypes = [*[pointer] * 4, ctypes.c_long, number, *[pointer] * 6]
         self.n_params, self.n_inputs, self.n_aux = n_params, n_inputs, n_aux
 
     def run(

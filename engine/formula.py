@@ -28,7 +28,8 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import cast
 
 __all__ = ["FUNCTIONS", "Formula", "FormulaError", "isinteger", "power", "sigmoid"]
 
@@ -61,7 +62,7 @@ def sigmoid(x: float) -> float:
 
 
 #: name in a formula -> (the function on floats, its C spelling)
-FUNCTIONS: dict[str, tuple[object, str]] = {
+FUNCTIONS: dict[str, tuple[Callable[..., float], str]] = {
     "exp": (math.exp, "exp"),
     "log": (math.log, "log"),
     "log1p": (math.log1p, "log1p"),
@@ -179,8 +180,8 @@ class Formula:
         """The formula's value when it is a plain number (a constant local gradient), else None."""
         body = self.tree.body
         if isinstance(body, ast.UnaryOp) and isinstance(body.op, ast.USub) and isinstance(body.operand, ast.Constant):
-            return -float(body.operand.value)
-        return float(body.value) if isinstance(body, ast.Constant) else None
+            return -float(cast(float, body.operand.value))  # the parser admits int and float constants alone
+        return float(cast(float, body.value)) if isinstance(body, ast.Constant) else None
 
     def finite_constants(self) -> bool:
         """True when every value the formula can take is a finite number written in it (a kink's 0 or 1)."""
@@ -190,7 +191,7 @@ class Formula:
                 return check(node.body) and check(node.orelse)
             if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
                 return check(node.operand)
-            return isinstance(node, ast.Constant) and math.isfinite(node.value)
+            return isinstance(node, ast.Constant) and math.isfinite(cast(float, node.value))
 
         return check(self.tree.body)
 
@@ -227,7 +228,7 @@ class Formula:
         numbers = tuple((n, repr(float(v))) for n, v in names.items() if not isinstance(v, str) and n in self.names)
         key = (language, numbers)
         if key not in self._templates:
-            given = {n: f"__{n}__" for n in self.names}
+            given: dict[str, str | float] = {n: f"__{n}__" for n in self.names}
             given.update((n, float(v)) for n, v in names.items() if not isinstance(v, str) and n in self.names)
             tree = _fold(self.substituted(given))
             self._templates[key] = ast.unparse(tree) if language == "python" else _c(tree)
@@ -252,14 +253,14 @@ class Formula:
 
         class Numbers(ast.NodeTransformer):
             def visit_Compare(self, node: ast.Compare) -> ast.Compare:
-                real = [
+                real: list[ast.expr] = [
                     ast.Call(ast.Name("_real", ast.Load()), [self.visit(x)], []) for x in (node.left, *node.comparators)
                 ]
                 return ast.Compare(real[0], node.ops, real[1:])
 
             def visit_Call(self, node: ast.Call) -> ast.Call:
                 node.args = [self.visit(arg) for arg in node.args]
-                if node.func.id.startswith("is"):  # isfinite, isnan, ...: of the number
+                if cast(ast.Name, node.func).id.startswith("is"):  # isfinite, isnan, ...: of the number
                     node.args = [ast.Call(ast.Name("_real", ast.Load()), [arg], []) for arg in node.args]
                 return node
 
@@ -278,14 +279,15 @@ def _fold(node: ast.expr) -> ast.expr:
     would raise (a division by zero) is left as it is, to raise when it runs.
     """
 
-    def value(part: ast.expr) -> object:
-        if isinstance(part, ast.Constant):
+    def value(part: ast.expr) -> float | bool | None:
+        """The number (or truth value) a part stands for, or None if it involves a variable."""
+        if isinstance(part, ast.Constant) and isinstance(part.value, (bool, int, float)):
             return part.value
         if isinstance(part, ast.Name) and part.id in CONSTANTS:
             return CONSTANTS[part.id]
         if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.USub):
             inner = value(part.operand)
-            return -inner if isinstance(inner, float) else None  # type: ignore[operator]
+            return -inner if isinstance(inner, float) else None
         return None
 
     def known(part: ast.expr) -> bool:
@@ -299,20 +301,20 @@ def _fold(node: ast.expr) -> ast.expr:
             part = super().generic_visit(part)
             try:
                 if isinstance(part, ast.BinOp) and known(part.left) and known(part.right):
-                    code = ast.Expression(
-                        ast.BinOp(ast.Constant(value(part.left)), part.op, ast.Constant(value(part.right)))
+                    operation = ast.BinOp(ast.Constant(value(part.left)), part.op, ast.Constant(value(part.right)))
+                    return constant(
+                        eval(compile(ast.fix_missing_locations(ast.Expression(operation)), "<fold>", "eval"))
                     )
-                    return constant(eval(compile(ast.fix_missing_locations(code), "<fold>", "eval")))
                 if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not) and known(part.operand):
                     return ast.Constant(not value(part.operand))
                 if isinstance(part, ast.Compare) and all(map(known, [part.left, *part.comparators])):
                     values = [value(part.left), *map(value, part.comparators)]
-                    code = ast.Compare(ast.Constant(values[0]), part.ops, [ast.Constant(v) for v in values[1:]])
-                    return ast.Constant(
-                        bool(eval(compile(ast.fix_missing_locations(ast.Expression(code)), "<fold>", "eval")))
-                    )
+                    comparison = ast.Compare(ast.Constant(values[0]), part.ops, [ast.Constant(v) for v in values[1:]])
+                    truth = eval(compile(ast.fix_missing_locations(ast.Expression(comparison)), "<fold>", "eval"))
+                    return ast.Constant(bool(truth))
                 if isinstance(part, ast.Call) and all(map(known, part.args)) and isinstance(part.func, ast.Name):
-                    result = FUNCTIONS[part.func.id][0](*map(value, part.args))  # type: ignore[operator]
+                    function = cast(Callable[..., object], FUNCTIONS[part.func.id][0])
+                    result = function(*map(value, part.args))
                     return constant(result) if isinstance(result, (bool, float, int)) else part
                 if isinstance(part, ast.IfExp) and isinstance(value(part.test), bool):
                     return part.body if value(part.test) else part.orelse
@@ -336,7 +338,7 @@ def _c(node: ast.expr) -> str:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool):
             return "1" if node.value else "0"
-        return c_number(float(node.value))
+        return c_number(float(cast(float, node.value)))
     if isinstance(node, ast.Name):
         return {"inf": "INFINITY", "nan": "NAN"}.get(node.id, node.id)
     if isinstance(node, ast.BinOp):
@@ -365,7 +367,7 @@ def _c(node: ast.expr) -> str:
 _MARKER = re.compile(r"__([A-Za-z][A-Za-z0-9_]*?)__")
 
 
-def _fill(template: str, names: Mapping[str, str | float], number) -> str:
+def _fill(template: str, names: Mapping[str, str | float], number: Callable[[float], str]) -> str:
     """The template with each __name__ marker replaced by its variable, or its number in parentheses."""
 
     def replace(match: re.Match) -> str:

@@ -19,10 +19,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from numbers import Real
+from typing import TYPE_CHECKING, Any, cast
 
 from .grad_mode import enable_grad
 from .number import as_real, as_reals
 from .value import Number, Value, topological_order
+
+if TYPE_CHECKING:
+    from .op import Op
 
 # How many transforms are running around the current call: the outermost one
 # returns plain numbers, nested ones return Values so the outer one can differentiate.
@@ -40,7 +44,7 @@ def _transform() -> Iterator[None]:
         _depth.reset(token)
 
 
-def _call(f: Callable[..., Value], *args) -> Value:
+def _call(f: Callable[..., Value], *args: Any) -> Value:
     out = f(*args)
     if not isinstance(out, Value):
         raise TypeError(f"the function must return a Value, not {type(out).__name__}")
@@ -85,7 +89,8 @@ def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> 
         if node not in grads or node not in reaches:
             continue
         g = grads[node]
-        locals_ = node.op.value_locals(node) if create_graph else node.locals
+        # (node.op is not None: a node with children was made by an op)
+        locals_ = cast("Op", node.op).value_locals(node) if create_graph else node.locals
         for child, local in zip(node.children, locals_):
             if child in reaches:
                 contribution = local * g
@@ -100,7 +105,7 @@ def _check_argnums(argnums: object, who: str) -> None:
         raise TypeError(f"{who}: argnums must be an int or a tuple of ints, not {argnums!r}")
 
 
-def _argnums(argnums, n: int) -> tuple[int, ...]:
+def _argnums(argnums: int | Sequence[int], n: int) -> tuple[int, ...]:
     numbers = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for i in numbers:
         if not -n <= i < n:
@@ -114,7 +119,8 @@ def _enter(args: Sequence, argnums: tuple[int, ...], who: str) -> list:
     for i in argnums:
         if not isinstance(args[i], Value):
             as_real(args[i], f"{who}: argument {i}")
-    args = [Value(x) if isinstance(x, Real) and i not in argnums else x for i, x in enumerate(args)]
+    # (mypy does not count float among the numbers.Real: the cast names what Value(x) takes, any real number)
+    args = [Value(cast(float, x)) if isinstance(x, Real) and i not in argnums else x for i, x in enumerate(args)]
     for i in argnums:
         x = args[i]
         if isinstance(x, Value):
@@ -126,7 +132,7 @@ def _enter(args: Sequence, argnums: tuple[int, ...], who: str) -> list:
     return args
 
 
-def _out(values: list, nested: bool):
+def _out(values: list, nested: bool) -> list:
     return values if nested else [v.data if isinstance(v, Value) else v for v in values]
 
 
@@ -144,9 +150,9 @@ def _value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int], who: 
         which = _argnums(argnums, len(args))
         nested = _depth.get() > 0
         with _transform():
-            args = _enter(args, which, who)
-            out = _call(f, *args)
-            grads = gradients(out, [args[i] for i in which], create_graph=True)
+            inputs = _enter(args, which, who)
+            out = _call(f, *inputs)
+            grads = gradients(out, [inputs[i] for i in which], create_graph=True)
         grads = _out(grads, nested)
         value = out if nested else out.data
         return value, (grads[0] if isinstance(argnums, int) else tuple(grads))
@@ -205,8 +211,8 @@ def jvp(f: Callable[..., Value], primals: Sequence[Number], tangents: Sequence[N
     with enable_grad():
         out = _call(f, *leaves)
     tangent: dict[Value, float] = {}
-    for leaf, t in zip(leaves, tangents):
-        tangent[leaf] = tangent.get(leaf, 0.0) + t
+    for leaf, dx in zip(leaves, tangents):
+        tangent[leaf] = tangent.get(leaf, 0.0) + dx
     for node in reversed(topological_order(out)):  # children before the nodes made from them
         total = 0.0
         for child, local in zip(node.children, node.locals):

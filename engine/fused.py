@@ -12,7 +12,7 @@ every Python: the staged code writes ``t0 + t1 + ...`` and gets the same bits.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache, reduce
 from operator import add, mul
 from typing import Any
@@ -25,7 +25,7 @@ from .value import Value, make_node
 __all__ = ["Dot", "LogSumExp", "Sum", "add_up"]
 
 if sum([1e16, 1.0, -1e16], -0.0) == 0.0:  # the built-in sum adds floats left to right (Python < 3.12)
-    add_up = sum
+    add_up: Callable[[Iterable[float], float], float] = sum
 else:  # Python 3.12+ compensates the rounding of float sums: add left to right ourselves
 
     def add_up(terms: Iterable[float], start: float = -0.0) -> float:
@@ -51,7 +51,7 @@ def _listed(values: object, what: str) -> list:
     """An iterable of Values and numbers as a list; anything else (None, a number, a Value) is a TypeError."""
     if isinstance(values, (Value, str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{what} must be a list (or other iterable) of Values and numbers, not {type(values).__name__}")
-    return list(values)  # type: ignore[call-overload]
+    return list(values)
 
 
 class _Fused(Op):
@@ -83,7 +83,7 @@ class Sum(_Fused):
     def __init__(self) -> None:
         super().__init__("sum", "Σ", "local gradient 0", self.__doc__ or "")
 
-    def apply(self, values: Iterable[Value | float]) -> Value:  # type: ignore[override]
+    def apply(self, values: Iterable[Value | float]) -> Value:
         values = values if type(values) is list else _listed(values, "sum: values")
         datas = [v.data for v in values if v.__class__ is Value]
         if len(datas) == len(values):
@@ -119,7 +119,7 @@ class Dot(_Fused):
         super().__init__("dot", "·", "multiplied by 0", self.__doc__ or "")
         self.partners = True  # its locals are its other inputs: finite when the output is
 
-    def apply(self, ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Any = None) -> Value:  # type: ignore[override]
+    def apply(self, ws: Iterable[Value | float], xs: Iterable[Value | float], bias: Any = None) -> Value:
         ws = ws if type(ws) is list else _listed(ws, "dot: ws")
         xs = xs if type(xs) is list else _listed(xs, "dot: xs")
         n = len(ws)
@@ -128,6 +128,7 @@ class Dot(_Fused):
         w_datas = [w.data for w in ws if w.__class__ is Value]
         if len(w_datas) == n and n:
             x_datas = [x.data for x in xs if x.__class__ is Value]
+            constants: tuple[float | None, ...]
             if len(x_datas) == n:  # a hidden layer: Values on both sides, each local is its partner's number
                 children, locals_, constants = ws + xs, x_datas + w_datas, ()
             elif not x_datas:  # an input layer: Values times numbers, the numbers are the locals
@@ -220,7 +221,7 @@ class LogSumExp(_Fused):
         super().__init__("logsumexp", "logsumexp", "local gradient 0", self.__doc__ or "")
         self.splits = False
 
-    def apply(self, values: Iterable[Value | float]) -> Value:  # type: ignore[override]
+    def apply(self, values: Iterable[Value | float]) -> Value:
         values = values if type(values) is list else _listed(values, "logsumexp: values")
         if not values:
             raise ValueError("logsumexp: needs at least one value")

@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import formula
 from .number import as_real
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    from .value import Value
+
+#: A float or a Value: a function of one returns the same kind (ints count as floats).
+Scalar = TypeVar("Scalar", float, "Value")
 
 # What a number outside a function's domain gets told (the op table's words).
 _DOMAIN = {
@@ -30,7 +38,7 @@ _DOMAIN = {
 }
 
 
-def _value(x) -> bool:
+def _value(x: object) -> TypeIs[Value]:
     return hasattr(x, "children")  # a Value (this module may not import value.py)
 
 
@@ -50,80 +58,86 @@ def _on_numbers(name: str, function: Callable[..., Any], *xs: Any) -> Any:
         raise OverflowError(f"{name}({shown}): the result overflows a float") from None
 
 
-def real(x) -> float:
+def real(x: Value | float) -> float:
     """The number in x: ``x.data`` for a Value, x itself for a number."""
     if _value(x):
         return x.data
     return x if type(x) is float else as_real(x, "generic.real: x")
 
 
-def exp(x):
+def exp(x: Scalar) -> Scalar:
     return x.exp() if _value(x) else _on_numbers("exp", math.exp, x)
 
 
-def log(x):
+def log(x: Scalar) -> Scalar:
     return x.log() if _value(x) else _on_numbers("log", math.log, x)
 
 
-def sqrt(x):
+def sqrt(x: Scalar) -> Scalar:
     return x.sqrt() if _value(x) else _on_numbers("sqrt", math.sqrt, x)
 
 
-def sin(x):
+def sin(x: Scalar) -> Scalar:
     return x.sin() if _value(x) else _on_numbers("sin", math.sin, x)
 
 
-def cos(x):
+def cos(x: Scalar) -> Scalar:
     return x.cos() if _value(x) else _on_numbers("cos", math.cos, x)
 
 
-def tanh(x):
+def tanh(x: Scalar) -> Scalar:
     return x.tanh() if _value(x) else _on_numbers("tanh", math.tanh, x)
 
 
-def abs(x):  # noqa: A001  (the formula language's name)
+def abs(x: Scalar) -> Scalar:  # noqa: A001  (the formula language's name)
     return x.__abs__() if _value(x) else _on_numbers("abs", math.fabs, x)
 
 
-def sigmoid(x):
+def sigmoid(x: Scalar) -> Scalar:
     """1 / (1 + e**-x), stable for any x."""
     return x.sigmoid() if _value(x) else _on_numbers("sigmoid", formula.sigmoid, x)
 
 
-def power(a, b):
+@overload
+def power(a: Value, b: Value | float) -> Value: ...
+@overload
+def power(a: float, b: Value) -> Value: ...
+@overload
+def power(a: float, b: float) -> float: ...
+def power(a: Value | float, b: Value | float) -> Value | float:
     """a ** b: a Value node if either is a Value; for floats IEEE results (inf, nan) where Python raises."""
     return a**b if _value(a) or _value(b) else _on_numbers("power", formula.power, a, b)
 
 
-def copysign(a, b):
+def copysign(a: Value | float, b: Value | float) -> float:
     """|a| with the sign of b: a number (its derivative is 0 where it is used: a constant branch)."""
     return _on_numbers("copysign", math.copysign, _data(a), _data(b))
 
 
-def _data(x):
+def _data(x: Value | float) -> float:
     return x.data if _value(x) else x
 
 
-def isfinite(x) -> bool:
+def isfinite(x: Value | float) -> bool:
     return _on_numbers("isfinite", math.isfinite, _data(x))
 
 
-def isinf(x) -> bool:
+def isinf(x: Value | float) -> bool:
     return _on_numbers("isinf", math.isinf, _data(x))
 
 
-def isnan(x) -> bool:
+def isnan(x: Value | float) -> bool:
     return _on_numbers("isnan", math.isnan, _data(x))
 
 
-def isinteger(x) -> bool:
+def isinteger(x: Value | float) -> bool:
     return _on_numbers("isinteger", formula.isinteger, _data(x))
 
 
-def _float_only(name: str):
+def _float_only(name: str) -> Callable[[float], float]:
     function = formula.FUNCTIONS[name][0]
 
-    def on_floats(x):
+    def on_floats(x: object) -> float:
         if _value(x):
             raise TypeError(
                 f"{name}() of a Value has no op of its own here: define {name} as an op with engine.defop "

@@ -87,6 +87,7 @@ class Op:
         if not isinstance(name, str) or not name:
             raise TypeError(f"defop: name must be a non-empty str, not {name!r}")
         where = f"defop {name!r}"
+        value: object  # each option in turn, checked before anything is made
         for key, value, kind in (("symbol", symbol, str), ("zero", zero, str), ("doc", doc, str)):
             if value is not None and not isinstance(value, kind):
                 raise TypeError(f"{where}: {key} must be a str, not {type(value).__name__}")
@@ -140,8 +141,8 @@ class Op:
         if len(self.defaults) > len(self.inputs):
             raise ValueError(f"defop {name!r}: more defaults than inputs")
         self.checks = tuple(Check(Formula(when), error, message) for when, error, message in raises)
-        for check in self.checks:
-            self._known_names(check.when, self.inputs)
+        for domain in self.checks:
+            self._known_names(domain.when, self.inputs)
         self.signature = inspect.Signature(
             [
                 inspect.Parameter(
@@ -274,8 +275,10 @@ class Op:
         source += "\n__apply__ = " + source.split("(", 1)[0].removeprefix("def ") + "\n"
         exec(compile(source, f"<op {self.name}>", "exec"), namespace)
         self.source = source
-        self.apply = namespace["__apply__"]  # a plain function: calling it is cheaper than calling the op
-        self._evaluate = namespace["evaluate"]
+        # The compiled functions replace the generic methods on this op (calling a plain function is cheaper
+        # than calling the op); mypy cannot follow functions made by exec.
+        self.apply = namespace["__apply__"]  # type: ignore[method-assign]
+        self._evaluate = namespace["evaluate"]  # type: ignore[method-assign]
         value_namespace: dict[str, Any] = {name: getattr(generic, name) for name in FUNCTIONS}
         value_namespace.update(CONSTANTS, _real=generic.real)
         args = ", ".join((*self.inputs, "out"))

@@ -17,8 +17,10 @@ gradient 1 at its bounds and 0 strictly outside them; sqrt'(0) = inf.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .fused import Dot, LogSumExp, Sum
-from .op import defop
+from .op import Op, defop
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -40,7 +42,7 @@ def _clip_gate(x: float | None, lo: float | None, hi: float | None) -> str:
     return f"clip [{'lo' if lo is None else _g(lo)}, {'hi' if hi is None else _g(hi)}]"
 
 
-def _with(symbol: str, commutes: bool = True):
+def _with(symbol: str, commutes: bool = True) -> Callable[[float | None, float | None], str]:
     """The gate of an infix op, with its constant: '+1', '×2', '3−' (numbers on the left stay left)."""
 
     def gate(a: float | None, b: float | None) -> str:
@@ -66,7 +68,7 @@ div = defop(
     "div", "a / b", ("1.0 / b", "-out / b"),
     inputs=("a", "b"), symbol="/",
     raises=[("b == 0.0", ZeroDivisionError, "division by zero")],
-    gate=lambda a, b: "÷" if a is None and b is None else (f"÷{_g(b)}" if a is None else f"{_g(a)}/x"),  # type: ignore[arg-type]
+    gate=lambda a, b: "÷" if a is None and b is None else (f"÷{_g(b)}" if a is None else f"{_g(a)}/x"),
 )  # fmt: skip
 pow = defop(  # noqa: A001
     "pow", "a ** b",
@@ -137,5 +139,6 @@ sum = Sum()  # noqa: A001  v0 + v1 + ...; d/dv_i = 1
 dot = Dot()  # w . x (+ bias); d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1
 logsumexp = LogSumExp()  # log(e**v0 + e**v1 + ...); d/dv_i = e**(v_i - out), the softmax
 
+TABLE: tuple[Op, ...]  # the built-in ops
 TABLE = (add, sub, mul, div, pow, neg, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, leaky_relu, clip)
 TABLE += (maximum, minimum, sum, dot, logsumexp)

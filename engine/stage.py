@@ -48,7 +48,7 @@ from collections.abc import Callable, Sequence
 from itertools import chain, repeat
 from numbers import Real
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from .formula import CONSTANTS, FUNCTIONS
 from .fused import add_up, logsumexp_of
@@ -205,7 +205,9 @@ class _Writer:
                 edges.append((argument, variable))
         return edges
 
-    def _called(self, node, op, args, arguments, out) -> list[tuple[Value, str]]:
+    def _called(
+        self, node: Value, op: Op, args: list[str | float], arguments: list[Value | float], out: list[str]
+    ) -> list[tuple[Value, str | float]]:
         """An op defined by Python functions: the staged code calls it (Python only)."""
         if self.c:
             raise StageError(
@@ -264,7 +266,7 @@ class _Writer:
         elif not names:
             guard = f"{grad} != 0.0" if self.c else grad
         else:
-            tested = self.name(node) if node.op.partners else " + ".join(names)
+            tested = self.name(node) if cast(Op, node.op).partners else " + ".join(names)
             guard = f"{grad} != 0.0 || !isfinite({tested})" if self.c else f"{grad} or not isfinite({tested})"
         lines = []
         for child, local in edges:
@@ -336,7 +338,7 @@ class Staged:
     def _compile(self, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
         self.source = source
         exec(compile(source, "<staged code>", "exec"), namespace)
-        return namespace["forward_backward"]  # type: ignore[no-any-return]
+        return namespace["forward_backward"]
 
     def _add_grads(self, grads: Sequence[float]) -> None:
         for leaf, grad in zip(self.parameters, grads):
@@ -397,7 +399,7 @@ class StagedGraph(Staged):
         for node, data in zip(self.watched, watched):
             node.data = data
         self.root.data = out
-        return out  # type: ignore[no-any-return]
+        return out
 
 
 class _Variant:
@@ -436,7 +438,7 @@ class Program:
             seed = writer.grad(staged.plus) if staged.plus.children else None
             self.plus = {"forward": forward, "zero": zero, "seed": seed, "backward": backward}
             self.plus["value"] = names.of[staged.plus]
-        self.variants = []
+        self.variants: list[dict[str, Any]] = []
         for variant in staged.variants:
             forward, backward = _block(writer, trace.nodes, variant.members)
             per_sample = [n for n in trace.nodes if n in variant.members]
@@ -664,9 +666,9 @@ class StagedFunction(Staged):
             variants.append(variant)
         return variants
 
-    def _columns(self, batches: Sequence[Sequence], what: str) -> list[list]:
+    def _columns(self, batches: Sequence[Sequence], what: str) -> list[Sequence]:
         """Each traced argument over the samples: floats, or tuples of floats as long as in the trace."""
-        columns = []
+        columns: list[Sequence] = []
         for k, (batch, shape) in enumerate(zip(batches, self.shapes)):
             if k in self.static:
                 continue
@@ -705,7 +707,9 @@ class StagedFunction(Staged):
             columns.append([tuple(_data_number(x, sample(i)) for x in row) for i, row in enumerate(batch)])
         return columns
 
-    def _run_c(self, params: list[float], columns: list[list], variants: list[int], g: float, plus_seed: float):
+    def _run_c(
+        self, params: list[float], columns: list[Sequence], variants: list[int], g: float, plus_seed: float
+    ) -> tuple[list[tuple[float, tuple[float, ...], tuple[float, ...]]], list[float], float]:
         """The batch through the compiled code; on a domain error, the Python code raises the engine's."""
         from .compiled import Library
 

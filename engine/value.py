@@ -23,9 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from math import isfinite
+from typing import TYPE_CHECKING, Any
 
 from .grad_mode import current_state
 from .number import as_real
+
+if TYPE_CHECKING:
+    from .op import Op
 
 Number = float | int  # and any other real number: NumPy scalars, Fraction, ...
 
@@ -41,6 +45,15 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "scope", "op", "children", "locals", "constants")
     __array_ufunc__ = None  # NumPy scalars on the left defer to our reflected operators
+
+    data: float
+    grad: float
+    label: str
+    scope: str
+    op: Op | None
+    children: tuple[Value, ...]
+    locals: tuple[float, ...]
+    constants: tuple[float | None, ...]
 
     def __init__(self, data: Number, label: str = "", *lecture: object):
         """A leaf: an input, a parameter or a constant. `data` is any real number, stored as a float."""
@@ -94,7 +107,7 @@ class Value:
             for leaf, before in held:
                 leaf.grad = before + leaf.grad  # this pass's total, added once
 
-    def draw(self, **options):
+    def draw(self, **options: Any) -> Any:
         """A graphviz diagram of the graph behind this node: see `engine.draw_dot`."""
         from .draw import draw_dot  # graphviz is imported only when drawing
 
@@ -240,7 +253,13 @@ def _number(x: Value | Number) -> float:
     return x.data if isinstance(x, Value) else as_real(x, "a comparison with a Value: the other side")
 
 
-def make_node(data: float, op: object, children: tuple, locals_: tuple, constants: tuple = ()) -> Value:
+def make_node(
+    data: float,
+    op: Op,
+    children: tuple[Value, ...],
+    locals_: tuple[float, ...],
+    constants: tuple[float | None, ...] = (),
+) -> Value:
     """The node an op makes (a leaf under `no_grad()`; checked under `detect_anomaly()`)."""
     node = object.__new__(Value)
     node.data = data
@@ -267,7 +286,7 @@ def topological_order(root: Value) -> list[Value]:
     return _sort(root, None)
 
 
-def _sort(root: Value, held: list | None) -> list[Value]:
+def _sort(root: Value, held: list[tuple[Value, float]] | None) -> list[Value]:
     """Depth-first, with explicit stacks (the open path; an iterator over each one's children left), so
     millions of chained ops need no recursion. A node is entered once, listed once its children are done.
     Leaves are left out; for `backward`, a leaf holding a gradient goes to `held`, its grad set to -0.0."""

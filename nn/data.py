@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable
 from importlib import resources
 
-from . import _checks as check
+from . import checks as check
 
 
 def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[tuple[float, float]], list[int]]:

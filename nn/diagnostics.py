@@ -12,13 +12,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from engine import Value, no_grad
 
-from . import _checks as check
-from ._extras import require
+from . import checks as check
+from .extras import require
 from .losses import TARGETS
 from .module import MLP, Layer, Module
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 def _layers(model: Module, where: str) -> list[Layer]:
@@ -161,7 +165,7 @@ class GradientMonitor:
     def norms(self) -> list[list[float]]:
         return [[s[i].norm for s in self.steps] for i in range(len(self.steps[0]))] if self.steps else []
 
-    def plot(self, ax=None):
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Gradient norm per layer over the steps (log scale)."""
         plt = require("matplotlib.pyplot", "plots need matplotlib")
         if ax is None:

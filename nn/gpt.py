@@ -29,6 +29,7 @@ subtracting the largest logit as a plain number, so nothing is read from
 from __future__ import annotations
 
 import math
+import os
 import random
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,11 +37,13 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import add
 from pathlib import Path
+from typing import cast
 
 from engine import Staged, Value, gc_paused, logsumexp, no_grad, scope, stage
 
-from .layers import Embedding, Linear, RMSNorm, _count, _positive_number, softmax
-from .module import Module, make_rng
+from . import checks as check
+from .layers import Embedding, Linear, RMSNorm, Vector, softmax
+from .module import Module, RandomSource, make_rng
 from .optim import Adam, LinearDecay
 
 
@@ -147,9 +150,11 @@ class CausalSelfAttention(Module):
     through wo.
     """
 
-    def __init__(self, n_embd: int, n_head: int, std: float = 0.08, rng=None, name: str = "attn"):
-        _count(n_embd, "n_embd", "CausalSelfAttention")
-        _count(n_head, "n_head", "CausalSelfAttention")
+    def __init__(
+        self, n_embd: int, n_head: int, std: float = 0.08, rng: RandomSource | None = None, name: str = "attn"
+    ):
+        check.whole_number(n_embd, "n_embd", "CausalSelfAttention")
+        check.whole_number(n_head, "n_head", "CausalSelfAttention")
         if n_embd % n_head:
             raise ValueError(f"CausalSelfAttention: n_embd ({n_embd}) must be divisible by n_head ({n_head})")
         rng = make_rng(rng=rng)
@@ -160,7 +165,14 @@ class CausalSelfAttention(Module):
         self.wv = Linear(n_embd, n_embd, std=std, rng=rng, name="wv")
         self.wo = Linear(n_embd, n_embd, std=std, rng=rng, name="wo")
 
-    def __call__(self, x: list[Value], keys: list, values: list, residual=None, trace=None) -> list[Value]:
+    def __call__(
+        self,
+        x: list[Value],
+        keys: list,
+        values: list,
+        residual: Vector | None = None,
+        trace: list[list[list[float]]] | None = None,
+    ) -> list[Value]:
         """One position: attend over `keys`/`values` (this layer's cache) after appending its own."""
         with scope(self.name):
             q = self.wq(x)
@@ -179,7 +191,9 @@ class CausalSelfAttention(Module):
                 for t, (q, r) in enumerate(zip(qs, residuals))
             ]
 
-    def attend(self, q: list[Value], keys: list, values: list, trace=None) -> list[Value]:
+    def attend(
+        self, q: list[Value], keys: list, values: list, trace: list[list[list[float]]] | None = None
+    ) -> list[Value]:
         """The heads' outputs, side by side, for query q over the given keys and values."""
         out: list[Value] = []
         dot, scale, d = Value.dot, self.scale, self.head_dim
@@ -200,13 +214,15 @@ class CausalSelfAttention(Module):
 class MLPBlock(Module):
     """fc2(relu(fc1(x))): out to 4 x n_embd hidden units and back to n_embd, no biases."""
 
-    def __init__(self, n_embd: int, std: float = 0.08, rng=None, name: str = "mlp"):
+    def __init__(self, n_embd: int, std: float = 0.08, rng: RandomSource | None = None, name: str = "mlp"):
         rng = make_rng(rng=rng)
         self.name = name
         self.fc1 = Linear(n_embd, 4 * n_embd, std=std, rng=rng, name="fc1")
         self.fc2 = Linear(4 * n_embd, n_embd, std=std, rng=rng, name="fc2")
 
-    def __call__(self, x: list[Value], residual=None, trace=None) -> list[Value]:
+    def __call__(
+        self, x: list[Value], residual: Vector | None = None, trace: list[list[float]] | None = None
+    ) -> list[Value]:
         with scope(self.name):
             hidden = self.fc1(x)
             if trace is not None:
@@ -226,7 +242,7 @@ class Block(Module):
     slot), so it costs no node of its own.
     """
 
-    def __init__(self, n_embd: int, n_head: int, std: float = 0.08, rng=None, index: int = 0):
+    def __init__(self, n_embd: int, n_head: int, std: float = 0.08, rng: RandomSource | None = None, index: int = 0):
         rng = make_rng(rng=rng)
         self.index, self.name = index, f"layers.{index}"
         self.norm_1 = RMSNorm(n_embd, name="norm_1")
@@ -295,20 +311,20 @@ class GPT(Module):
         n_layer: int = 1,
         block_size: int = 16,
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
         tokenizer: CharTokenizer | None = None,
         std: float = 0.08,
     ):
-        _count(vocab_size, "vocab_size", "GPT", least=2)
-        _count(n_embd, "n_embd", "GPT")
-        _count(n_head, "n_head", "GPT")
-        _count(n_layer, "n_layer", "GPT")
-        _count(block_size, "block_size", "GPT")
+        check.whole_number(vocab_size, "vocab_size", "GPT", least=2)
+        check.whole_number(n_embd, "n_embd", "GPT")
+        check.whole_number(n_head, "n_head", "GPT")
+        check.whole_number(n_layer, "n_layer", "GPT")
+        check.whole_number(block_size, "block_size", "GPT")
         if n_embd % n_head:
             raise ValueError(f"GPT: n_embd ({n_embd}) must be divisible by n_head ({n_head})")
         if tokenizer is not None and tokenizer.vocab_size != vocab_size:
             raise ValueError(f"GPT: the tokenizer has {tokenizer.vocab_size} tokens but vocab_size is {vocab_size}")
-        _positive_number(std, "std", "GPT")
+        check.finite_number(std, "std", "GPT")
         rng = make_rng(seed, rng)
         self.vocab_size, self.n_embd, self.n_head, self.n_layer = vocab_size, n_embd, n_head, n_layer
         self.block_size, self.bos, self.tokenizer = block_size, vocab_size - 1, tokenizer
@@ -353,7 +369,7 @@ class GPT(Module):
         Layer by layer over the whole sequence, position t attending to 0..t:
         the same numbers as feeding the tokens one by one through `forward`.
         """
-        tokens = self._check_tokens(tokens, least=1)
+        tokens = self.check_tokens(tokens, least=1)
         if len(tokens) > self.block_size:
             raise ValueError(f"GPT: tokens has {len(tokens)} positions, more than block_size {self.block_size}")
         xs = [self._embed(self.wte(token), pos) for pos, token in enumerate(tokens)]
@@ -376,20 +392,20 @@ class GPT(Module):
         ``logsumexp(logits) - logits[target]``: one stable node, no number read
         from ``.data``, so the graph depends on the document's length alone.
         """
-        tokens = self._check_tokens(tokens, least=2)
+        tokens = self.check_tokens(tokens, least=2)
         n = min(self.block_size, len(tokens) - 1)
         cache = KVCache(self.n_layer, trace)
         losses = []
         for pos in range(n):
             logits = self.forward(tokens[pos], cache)
             with scope("loss"):
-                losses.append(_neg_log_prob(logits, tokens[pos + 1]))
+                losses.append(neg_log_prob(logits, tokens[pos + 1]))
         with scope("loss"):
             return Value.sum(losses) * (1.0 / n)
 
     # ------------------------------------------------------------------ sampling
 
-    def sample(self, temperature: float = 0.5, rng: random.Random | None = None) -> Sample:
+    def sample(self, temperature: float = 0.5, rng: RandomSource | None = None) -> Sample:
         """One document, token by token from BOS until BOS (or block_size tokens).
 
         Each step: logits for the next token (one position through the cache),
@@ -425,7 +441,7 @@ class GPT(Module):
         With ``seed=`` the draws come from `random.Random(seed)`, else from the
         `random` module (as in microgpt).
         """
-        _count(n, "n", "generate", least=0)
+        check.whole_number(n, "n", "generate", least=0)
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
             raise ValueError(f"temperature must be a number > 0, not {temperature!r}")
         rng = random.Random(seed) if seed is not None else random
@@ -464,7 +480,7 @@ class GPT(Module):
                 yield f"layers.{i}.{name}", p
 
     def config(self) -> dict:
-        config = {
+        config: dict[str, int | str] = {
             "vocab_size": self.vocab_size,
             "n_embd": self.n_embd,
             "n_head": self.n_head,
@@ -476,7 +492,7 @@ class GPT(Module):
         return config
 
     @classmethod
-    def from_file(cls, path) -> GPT:
+    def from_file(cls, path: str | os.PathLike) -> GPT:
         """A GPT read from a file written by `save` (its sizes and characters are in the file)."""
         import json
 
@@ -506,7 +522,8 @@ class GPT(Module):
         if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < self.vocab_size:
             raise ValueError(f"GPT: {argument} must be a token id in 0..{self.vocab_size - 1}, not {token!r}")
 
-    def _check_tokens(self, tokens: Sequence[int], least: int) -> list[int]:
+    def check_tokens(self, tokens: object, least: int) -> list[int]:
+        """`tokens` as a list: at least `least` ids, each in the vocabulary; else a ValueError naming the bad one."""
         if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence):
             raise ValueError(f"GPT: tokens must be a list of token ids, not {type(tokens).__name__}")
         tokens = list(tokens)
@@ -566,7 +583,7 @@ class StagedLoss:
 
     def __call__(self, tokens: Sequence[int]) -> float:
         model = self.model
-        tokens = model._check_tokens(tokens, least=2)
+        tokens = model.check_tokens(tokens, least=2)
         n = min(model.block_size, len(tokens) - 1)
         m = self.route.get(n, n)
         if not m:  # planned as a graph: the same numbers
@@ -620,7 +637,7 @@ class StagedLoss:
             for pos in range(m):
                 logits = model._position(rows[pos * d : (pos + 1) * d], cache)
                 with scope("loss"):
-                    losses.append(_neg_log_prob(logits, targets[pos * vocab : (pos + 1) * vocab]))
+                    losses.append(neg_log_prob(logits, targets[pos * vocab : (pos + 1) * vocab]))
             with scope("loss"):
                 return Value.dot(weights, losses), losses
 
@@ -678,7 +695,7 @@ class StagedLoss:
         return f"StagedLoss({self.model!r}, staged for {sorted(self.staged)} positions)"
 
 
-def _neg_log_prob(logits: list[Value], target: int | list[Value]) -> Value:
+def neg_log_prob(logits: list[Value], target: int | list[Value]) -> Value:
     """-log softmax(logits)[target] = logsumexp(logits) - logits[target]: the cross-entropy of one position.
 
     `target` is a token id, or (in staged code) a one-hot row of Values, whose dot
@@ -730,7 +747,7 @@ def fit_gpt(
     Python's cyclic garbage collector is paused during training
     (`engine.gc_paused`: the graphs hold no reference cycles).
     """
-    _count(steps, "steps", "fit_gpt")
+    check.whole_number(steps, "steps", "fit_gpt")
     if isinstance(staged, StagedLoss):
         if staged.model is not model:
             raise ValueError("fit_gpt: staged is a StagedLoss of another model")
@@ -741,9 +758,9 @@ def fit_gpt(
     if all(isinstance(d, str) for d in docs):
         if model.tokenizer is None:
             raise ValueError("fit_gpt: documents are strings but the model has no tokenizer")
-        sequences = [model.tokenizer.frame(d) for d in docs]
+        sequences = [model.tokenizer.frame(cast(str, d)) for d in docs]  # every one is a str
     else:
-        sequences = [model._check_tokens(d, least=2) for d in docs]
+        sequences = [model.check_tokens(d, least=2) for d in docs]
     optimizer = Adam(model.parameters(), lr=lr, betas=betas, eps=eps)
     schedule = LinearDecay(optimizer, lr, 0.0, steps)
     history = GPTHistory()

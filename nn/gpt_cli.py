@@ -43,7 +43,7 @@ def _documents(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def add_parser(commands) -> argparse.ArgumentParser:
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register `gpt` on the subcommands of the `circuitgrad` parser."""
     parser = commands.add_parser(
         "gpt",

@@ -16,12 +16,18 @@ matplotlib is imported only to plot.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine import Value, no_grad, scope
 
-from .gpt import GPT, GPTHistory, Trace, _neg_log_prob
+from .gpt import GPT, GPTHistory, Trace, neg_log_prob
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def _framed(model: GPT, doc: str | Sequence[int]) -> list[int]:
@@ -30,7 +36,7 @@ def _framed(model: GPT, doc: str | Sequence[int]) -> list[int]:
         if model.tokenizer is None:
             raise ValueError("the document is a string but the model has no tokenizer")
         return model.tokenizer.frame(doc)
-    return model._check_tokens(doc, least=2)
+    return model.check_tokens(doc, least=2)
 
 
 def trace(model: GPT, doc: str | Sequence[int]) -> Trace:
@@ -57,7 +63,7 @@ def attention_maps(model: GPT, doc: str | Sequence[int]) -> list[list[list[list[
     return maps
 
 
-def plot_attention(model: GPT, doc: str | Sequence[int], path=None):
+def plot_attention(model: GPT, doc: str | Sequence[int], path: str | os.PathLike | None = None) -> Figure:
     """One heatmap per head (a row of heads per layer): who attends to whom in `doc`. Saved to `path` if given."""
     import matplotlib.pyplot as plt
 
@@ -92,7 +98,7 @@ def plot_attention(model: GPT, doc: str | Sequence[int], path=None):
     return fig
 
 
-def plot_gpt_loss(history: GPTHistory, path=None, ax=None):
+def plot_gpt_loss(history: GPTHistory, path: str | os.PathLike | None = None, ax: Axes | None = None) -> Axes:
     """Each step's loss (one document: noisy) and its moving average; saved to `path` if given."""
     import matplotlib.pyplot as plt
 
@@ -142,7 +148,7 @@ def position_graph(model: GPT, doc: str | Sequence[int], position: int | None = 
             model.forward(tokens[pos], cache)
     logits = model.forward(tokens[position], cache)
     with scope("loss"):
-        loss = _neg_log_prob(logits, tokens[position + 1])
+        loss = neg_log_prob(logits, tokens[position + 1])
     params = model.parameters()
     kept = [p.grad for p in params]
     loss.backward()
@@ -204,7 +210,7 @@ class ModuleGradientMonitor:
         names = [g.module for g in self.steps[0]] if self.steps else []
         return {name: [step[i].norm for step in self.steps] for i, name in enumerate(names)}
 
-    def plot(self, ax=None, window: int = 20):
+    def plot(self, ax: Axes | None = None, window: int = 20) -> Axes:
         """Each module's gradient norm over the steps (a moving mean of `window` steps, log scale)."""
         import matplotlib.pyplot as plt
 

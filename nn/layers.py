@@ -11,39 +11,22 @@ diagrams and diagnostics can group a graph by module.
 
 from __future__ import annotations
 
-import math
-import random
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 
 from engine import Value, logsumexp, scope
 
-from .module import Module, make_rng
+from . import checks as check
+from .module import Module, RandomSource, make_rng
 
 Vector = Sequence[Value | float]
 
 
-def _count(value: object, argument: str, owner: str, least: int = 1) -> int:
-    """`value` as a whole number of at least `least`, or a ValueError naming the argument."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ValueError(f"{owner}: {argument} must be a whole number >= {least}, not {value!r}")
-    return value
-
-
-def _positive_number(value: object, argument: str, owner: str, zero: bool = True) -> float:
-    """`value` as a finite float >= 0 (> 0 unless `zero`), or a ValueError naming the argument."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not zero):
-        bound = ">= 0" if zero else "> 0"
-        raise ValueError(f"{owner}: {argument} must be a finite number {bound}, not {value!r}")
-    return float(value)
-
-
-def _scope(name: str):
+def _scope(name: str) -> AbstractContextManager[str | None]:
     return scope(name) if name else nullcontext()
 
 
-def gaussian_matrix(rows: int, cols: int, std: float, rng) -> list[list[Value]]:
+def gaussian_matrix(rows: int, cols: int, std: float, rng: RandomSource) -> list[list[Value]]:
     """rows x cols leaves drawn from N(0, std**2), row by row (microgpt's order)."""
     gauss = rng.gauss
     return [[Value(gauss(0.0, std)) for _ in range(cols)] for _ in range(rows)]
@@ -68,12 +51,12 @@ class Embedding(Module):
         dim: int,
         std: float = 0.08,
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
         name: str = "",
     ):
-        _count(num, "num", "Embedding")
-        _count(dim, "dim", "Embedding")
-        _positive_number(std, "std", "Embedding")
+        check.whole_number(num, "num", "Embedding")
+        check.whole_number(dim, "dim", "Embedding")
+        check.finite_number(std, "std", "Embedding")
         self.num, self.dim, self.name = num, dim, name
         self.weight = gaussian_matrix(num, dim, std, make_rng(seed, rng))
 
@@ -108,12 +91,12 @@ class Linear(Module):
         bias: bool = False,
         std: float = 0.08,
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
         name: str = "",
     ):
-        _count(nin, "nin", "Linear")
-        _count(nout, "nout", "Linear")
-        _positive_number(std, "std", "Linear")
+        check.whole_number(nin, "nin", "Linear")
+        check.whole_number(nout, "nout", "Linear")
+        check.finite_number(std, "std", "Linear")
         self.nin, self.nout, self.name = nin, nout, name
         self.weight = gaussian_matrix(nout, nin, std, make_rng(seed, rng))
         self.bias = [Value(0.0) for _ in range(nout)] if bias else None
@@ -157,8 +140,8 @@ class RMSNorm(Module):
     """
 
     def __init__(self, dim: int, eps: float = 1e-5, name: str = ""):
-        _count(dim, "dim", "RMSNorm")
-        self.dim, self.eps, self.name = dim, _positive_number(eps, "eps", "RMSNorm"), name
+        check.whole_number(dim, "dim", "RMSNorm")
+        self.dim, self.eps, self.name = dim, check.finite_number(eps, "eps", "RMSNorm"), name
 
     def __call__(self, x: Sequence[Value]) -> list[Value]:
         if len(x) != self.dim:

@@ -18,7 +18,7 @@ from typing import Any
 from engine import Value, logsumexp
 from engine import softplus as _softplus_op
 
-from . import _checks as check
+from . import checks as check
 
 Score = Value | float
 
@@ -27,7 +27,9 @@ def _mean(terms: list[Value]) -> Value:
     return Value.sum(terms) * (1.0 / len(terms))
 
 
-def _batch(preds: object, targets: object, where: str, pred_name: str = "preds", target_name: str = "targets"):
+def _batch(
+    preds: object, targets: object, where: str, pred_name: str = "preds", target_name: str = "targets"
+) -> tuple[list, list]:
     """Both as lists, non-empty and of equal length, or a clear error."""
     a = check.sequence(preds, pred_name, where, what="a list of Values or numbers", empty=True)
     b = check.sequence(targets, target_name, where, what="a list of numbers", empty=True)
@@ -46,7 +48,7 @@ def _as_value(x: object, name: str, where: str) -> Value:
     return Value(float(x))  # type: ignore[arg-type]
 
 
-def _traced(checked: Callable[[object], float]) -> Callable[[object], Any]:
+def _traced(checked: Callable[..., float]) -> Callable[[object], Any]:
     """Check a target's number; a Value (a label a staged function traces) is checked and kept."""
 
     def check_one(target: object) -> Any:

@@ -26,11 +26,12 @@ import stat
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from engine import Op, Value, ops
 
-from . import _checks as check
+from . import checks as check
 
 #: A neuron's activation by name: an op of the engine's table (None: a linear unit). The diagnostics
 #: ask the op what its local gradient is, never its name.
@@ -49,8 +50,11 @@ _FILE_KEYS = ("format", "version", "module", "config", "parameters")
 
 Input = Sequence[Value | float]
 
+#: Where random numbers come from: a `random.Random`, or the `random` module itself (its global stream, as micrograd's).
+RandomSource = random.Random | ModuleType
 
-def make_rng(seed: int | None = None, rng: random.Random | None = None, where: str = "make_rng") -> Any:
+
+def make_rng(seed: int | None = None, rng: RandomSource | None = None, where: str = "make_rng") -> RandomSource:
     """The source of random numbers: `rng`, a new `random.Random(seed)`, or `random` itself.
 
     With neither, the global `random` module is used, as micrograd does, so
@@ -422,7 +426,7 @@ class Neuron(Module):
         activation: str = "relu",
         init: str = "uniform",
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
         name: str = "",
         fan_out: int = 1,
     ):
@@ -480,7 +484,7 @@ class Layer(Module):
         activation: str = "relu",
         init: str = "uniform",
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
     ):
         nin = check.count(nin, "nin", "Layer")
         nout = check.count(nout, "nout", "Layer")
@@ -550,7 +554,7 @@ class MLP(Module):
         activation: str = "relu",
         init: str = "uniform",
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
     ):
         nin = check.count(nin, "nin", "MLP")
         sizes = "a non-empty list of layer sizes (positive whole numbers)"
@@ -625,7 +629,7 @@ class RNN(Module):
         activation: str = "tanh",
         init: str = "uniform",
         seed: int | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
     ):
         nin = check.count(nin, "nin", "RNN")
         nhidden = check.count(nhidden, "nhidden", "RNN")

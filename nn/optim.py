@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from engine import Value
 
-from . import _checks as check
+from . import checks as check
 
 
 class Optimizer:

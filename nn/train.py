@@ -13,12 +13,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from engine import StageError, Value, gc_paused, no_grad, stage
+from engine import Staged, StageError, Value, gc_paused, no_grad, stage
 
-from . import _checks as check
-from ._extras import require
+from . import checks as check
+from .extras import require
 from .losses import PICKS_BY_TARGET, TARGETS, l2
-from .module import MLP, Module
+from .module import MLP, Module, RandomSource
 from .optim import LinearDecay, Optimizer
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def fit(
     batch_size: int | None = None,
     progress: bool = True,
     callback: Callable[[int, Value], None] | None = None,
-    rng: random.Random | None = None,
+    rng: RandomSource | None = None,
     staged: bool | str = False,
 ) -> History:
     """Train `model` for `steps` steps; return the History.
@@ -214,7 +214,7 @@ def fit(
     return history
 
 
-def _batches(n: int, size: int, rng: random.Random) -> Iterator[list[int]]:
+def _batches(n: int, size: int, rng: RandomSource) -> Iterator[list[int]]:
     """The indices of each step's batch: all of them in order, or shuffled epochs of `size` (the last shorter)."""
     while True:
         if size == n:
@@ -228,10 +228,10 @@ def _batches(n: int, size: int, rng: random.Random) -> Iterator[list[int]]:
 
 def _stage_one_sample(
     model: Module, loss: Callable, X: Sequence, y: Sequence, l2_weight: float, params: list, staged: bool | str
-):
+) -> tuple[Staged, bool]:
     """The forward and backward pass of one sample, written out once; the label is an input, or static
     when it picks an entry (cross_entropy's class index: one trace per class)."""
-    shape = {}
+    shape: dict[str, bool] = {}
 
     def one_sample(x: Sequence[Value], label: Any) -> tuple[Value, list[Value]]:
         score = model(x)
@@ -245,7 +245,16 @@ def _stage_one_sample(
     return run, shape["classes"]
 
 
-def _staged_step(staged, model, loss, Xb, yb, l2_weight, params, first: bool) -> tuple[float, list]:
+def _staged_step(
+    staged: tuple[Staged, bool],
+    model: Module,
+    loss: Callable,
+    Xb: list,
+    yb: list,
+    l2_weight: float,
+    params: list[Value],
+    first: bool,
+) -> tuple[float, list]:
     """One batch through the staged code; the first one is also run as a graph and compared, bit for bit."""
     run, classes = staged
     expected = None

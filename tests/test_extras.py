@@ -186,7 +186,7 @@ def test_animate_training_without_matplotlib_fails_before_training(monkeypatch, 
 
 def test_the_message_names_the_extra_even_when_a_submodule_was_imported_before(monkeypatch):
     pytest.importorskip("matplotlib.pyplot")  # now cached in sys.modules
-    from nn._extras import require
+    from nn.extras import require
 
     _hide(monkeypatch, "matplotlib")
     with pytest.raises(ImportError, match=r"circuitgrad\[plots\]"):

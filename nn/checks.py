@@ -117,6 +117,31 @@ def count(value: object, name: str, where: str, minimum: int = 1) -> int:
     return number
 
 
+def whole_number(value: object, name: str, where: str, least: int = 1) -> int:
+    """An int >= least (not bool), returned as is; unlike `count`, a wrong type is a ValueError too.
+
+    The sequence models' sizes (`nn.layers`, `nn.gpt`) are checked with it.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ValueError(f"{where}: {name} must be a whole number >= {least}, not {value!r}")
+    return value
+
+
+def finite_number(value: object, name: str, where: str, zero: bool = True) -> float:
+    """An int or float, finite and >= 0 (> 0 unless `zero`), as a float; a wrong type is a ValueError too.
+
+    The sequence models' scales (a weight's std, RMSNorm's eps) are checked with it.
+    """
+    if (
+        not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value))
+        or value < 0
+        or (value == 0 and not zero)
+    ):
+        bound = ">= 0" if zero else "> 0"
+        raise ValueError(f"{where}: {name} must be a finite number {bound}, not {value!r}")
+    return float(value)
+
+
 def flag(value: object, name: str, where: str) -> bool:
     """True or False (a bool: 0 and 1 are numbers, not switches)."""
     if not isinstance(value, bool):
