@@ -10,7 +10,8 @@ folder (named by a hash of the code, so the same model is compiled once), and
 The results equal the staged Python code's bit for bit: the compiler is told to
 keep IEEE semantics (``-ffp-contract=off``: no fused multiply-adds;
 no ``-ffast-math``; ``-fno-builtin``: exp, log, pow ... are the C library's, the
-ones Python calls). An op defined by Python functions has no C form: staging it
+ones Python calls). It optimizes with ``-O2``, or ``-O0`` for code of more than
+`LARGE` lines (a very large model: see `optimization`). An op defined by Python functions has no C form: staging it
 with ``backend="c"`` raises `StageError`; define the op with formulas instead.
 A domain error (log of a negative number, ...) stops the C code, which then
 runs the Python code on that sample to raise the engine's own error.
@@ -34,7 +35,16 @@ from array import array
 from pathlib import Path
 from typing import Any
 
-FLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-fno-builtin")
+FLAGS = ("-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-fno-builtin")
+#: Code longer than this many lines is compiled with -O0: gcc's register allocator takes minutes on a
+#: function of tens of thousands of variables, and the values of such code live in memory anyway, so
+#: -O2 gains little there (measured: MLP(2, [64, 64, 1]), 27,000 lines: -O1 160 s, -O0 2.5 s, the same speed).
+LARGE = 4000
+
+
+def optimization(source: str) -> str:
+    """-O2, or -O0 for a very long source (see `LARGE`)."""
+    return "-O0" if source.count("\n") > LARGE else "-O2"
 INSTALL = "install a C compiler (Debian/Ubuntu: sudo apt-get install gcc libc6-dev; macOS: xcode-select --install)"
 
 #: Helpers of the formula language, computing exactly what the Python engine computes.
@@ -148,7 +158,8 @@ def cache_folder() -> Path:
 def build(source: str) -> Path:
     """The shared library of `source`: from the cache if it was built before, else compiled now."""
     cc = compiler()
-    key = hashlib.sha256("\0".join([source, cc, *FLAGS, sys.platform]).encode()).hexdigest()[:24]
+    flags = (*FLAGS, optimization(source))
+    key = hashlib.sha256("\0".join([source, cc, *flags, sys.platform]).encode()).hexdigest()[:24]
     folder = cache_folder()
     library = folder / f"staged-{key}.so"
     if library.exists():
@@ -160,7 +171,7 @@ def build(source: str) -> Path:
     os.close(handle)
     try:
         result = subprocess.run(
-            [cc, *FLAGS, "-o", temporary, str(c_file), "-lm"], capture_output=True, text=True, timeout=600
+            [cc, *flags, "-o", temporary, str(c_file), "-lm"], capture_output=True, text=True, timeout=600
         )
         if result.returncode != 0:
             message = (result.stderr or result.stdout).strip()
