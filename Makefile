@@ -24,9 +24,11 @@ demo: $(DEMO_STAMP) dot cc
 test: $(TEST_STAMP) dot cc
 	$(PY) -m pytest
 
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) cc
 	$(PY) tests/bench/demo_step.py
 	$(PY) tests/bench/nodes.py
+	$(PY) tests/bench/staging.py
+	$(PY) tests/bench/compiled.py
 	$(PY) tests/bench/gpt_step.py
 
 fuzz: $(TEST_STAMP)

@@ -45,6 +45,8 @@ LARGE = 4000
 def optimization(source: str) -> str:
     """-O2, or -O0 for a very long source (see `LARGE`)."""
     return "-O0" if source.count("\n") > LARGE else "-O2"
+
+
 INSTALL = "install a C compiler (Debian/Ubuntu: sudo apt-get install gcc libc6-dev; macOS: xcode-select --install)"
 
 #: Helpers of the formula language, computing exactly what the Python engine computes.

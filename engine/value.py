@@ -13,17 +13,14 @@ back along every edge with the chain rule::
         for child, local in zip(node.children, node.locals):
             child.grad += local * node.grad     # where the graph forks, contributions add up
 
-Conventions (PyTorch's, in float64): numbers mix with Values on either side of
-an operator and are constants (not children, no gradient); ``==`` and ``hash``
-are identity, ``< <= > >=`` compare ``data``; an op outside its domain raises at
-once, naming the op and its operand, and changes nothing.
+Numbers mix with Values on either side of an operator: they are constants, not children.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from math import isfinite
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .grad_mode import current_state
 from .number import as_real
@@ -32,15 +29,17 @@ if TYPE_CHECKING:
     from .op import Op
 
 Number = float | int  # and any other real number: NumPy scalars, Fraction, ...
+_COMPARED = "a comparison with a Value: the other side"
+Children: TypeAlias = "tuple[Value, ...]"  # a node's children, in order
+Locals: TypeAlias = "tuple[float, ...]"  # d node / d child, for each child
+Constants: TypeAlias = "tuple[float | None, ...]"  # the op's inputs: a number, or None where a child stands
 
 
 class Value:
     """A scalar in a computation graph: ``data``, and ``grad`` = d(output)/d(self) after ``backward()``.
 
-    ``op``, ``children``, ``locals`` and ``constants`` (the op's inputs, None where a
-    child stands; () when all are) record how it was made; ``op`` is None for a leaf.
-    ``scope`` names the module that made it. ``__slots__`` keeps a node small:
-    subclass Value to give your nodes more attributes.
+    ``op`` (None for a leaf), ``children``, ``locals`` and ``constants`` (the op's inputs, None
+    where a child stands) record how it was made; ``scope`` names the module that made it.
     """
 
     __slots__ = ("data", "grad", "label", "scope", "op", "children", "locals", "constants")
@@ -51,17 +50,15 @@ class Value:
     label: str
     scope: str
     op: Op | None
-    children: tuple[Value, ...]
-    locals: tuple[float, ...]
-    constants: tuple[float | None, ...]
+    children: Children
+    locals: Locals
+    constants: Constants
 
     def __init__(self, data: Number, label: str = "", *lecture: object):
         """A leaf: an input, a parameter or a constant. `data` is any real number, stored as a float."""
         if lecture or not isinstance(label, str):  # micrograd's Value(out, (self,), 'exp') makes a node by hand
-            raise TypeError(
-                f"Value(data, label='') makes a leaf; label must be a str, not {type(label).__name__}. To make "
-                "nodes of a new op, define the op once with engine.defop and call it on Values"
-            )
+            what = f"label must be a str, not {type(label).__name__}"
+            raise TypeError(f"Value(data, label=''): {what}; to make nodes of a new op, define it with engine.defop")
         self.data = as_real(data, "Value(data): data", "a real number")
         self.grad = 0.0
         self.label = label
@@ -78,11 +75,10 @@ class Value:
     def backward(self, gradient: Number = 1.0) -> None:
         """Fill in d(self)/d(node) as ``node.grad`` for every node behind self.
 
-        Non-leaf grads are reset first, so they show this pass alone. Leaves accumulate
-        across calls until zeroed (as in PyTorch): each leaf's total for this pass is
-        added to its ``grad`` once, so a gradient already there never changes the
-        rounding. A node with gradient exactly 0 and finite locals is skipped.
-        """
+        Non-leaf grads are reset first, to show this pass alone. Leaves accumulate until zeroed
+        (as in PyTorch): each leaf's total for this pass is added to its ``grad`` once, so a
+        gradient already there never changes the rounding. A node with gradient exactly 0 and
+        finite locals is skipped."""
         seed = as_real(gradient, "backward(gradient): gradient", "a real number")  # before anything changes
         held: list[tuple[Value, float]] = []  # leaves that hold a gradient: it is set aside
         order = _sort(self, held)
@@ -109,9 +105,7 @@ class Value:
 
     def draw(self, **options: Any) -> Any:
         """A graphviz diagram of the graph behind this node: see `engine.draw_dot`."""
-        from .draw import draw_dot  # graphviz is imported only when drawing
-
-        return draw_dot(self, **options)
+        return draw.draw_dot(self, **options)
 
     def detach(self) -> Value:
         """A new leaf with the same data: gradient does not flow through it."""
@@ -142,16 +136,16 @@ class Value:
         return format(self.data, spec) if spec else repr(self)
 
     def __lt__(self, other: Value | Number) -> bool:
-        return self.data < _number(other)
+        return self.data < (other.data if isinstance(other, Value) else as_real(other, _COMPARED))
 
     def __le__(self, other: Value | Number) -> bool:
-        return self.data <= _number(other)
+        return self.data <= (other.data if isinstance(other, Value) else as_real(other, _COMPARED))
 
     def __gt__(self, other: Value | Number) -> bool:
-        return self.data > _number(other)
+        return self.data > (other.data if isinstance(other, Value) else as_real(other, _COMPARED))
 
     def __ge__(self, other: Value | Number) -> bool:
-        return self.data >= _number(other)
+        return self.data >= (other.data if isinstance(other, Value) else as_real(other, _COMPARED))
 
     # The ops: each is one entry of the op table (engine/ops.py), with its forward
     # value, its local derivatives and its kink conventions written side by side;
@@ -225,13 +219,11 @@ class Value:
 
     @staticmethod
     def sum(values: Iterable[Value | Number]) -> Value:
-        """One node for v0 + v1 + ..., added left to right; d/dv_i = 1."""
-        return ops.sum.apply(values)
+        return ops.sum.apply(values)  # one node for v0 + v1 + ..., added left to right; d/dv_i = 1
 
     @staticmethod
     def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number], bias: Value | Number | None = None) -> Value:
-        """One node for w0*x0 + w1*x1 + ... (+ bias); d/dw_i = x_i, d/dx_i = w_i: a neuron is one."""
-        return ops.dot.apply(ws, xs, bias)
+        return ops.dot.apply(ws, xs, bias)  # w0*x0 + w1*x1 + ... (+ bias), one node; d/dw_i = x_i, d/dx_i = w_i
 
     # The names of micrograd's lecture, read-only, so its draw_dot and "backprop by hand" cells run.
 
@@ -249,17 +241,7 @@ class Value:
             child.grad += local * self.grad
 
 
-def _number(x: Value | Number) -> float:
-    return x.data if isinstance(x, Value) else as_real(x, "a comparison with a Value: the other side")
-
-
-def make_node(
-    data: float,
-    op: Op,
-    children: tuple[Value, ...],
-    locals_: tuple[float, ...],
-    constants: tuple[float | None, ...] = (),
-) -> Value:
+def make_node(data: float, op: Op, children: Children, locals_: Locals, constants: Constants = ()) -> Value:
     """The node an op makes (a leaf under `no_grad()`; checked under `detect_anomaly()`)."""
     node = object.__new__(Value)
     node.data = data
@@ -314,4 +296,4 @@ def _sort(root: Value, held: list[tuple[Value, float]] | None) -> list[Value]:
     return order
 
 
-from . import ops  # noqa: E402  (the op table builds on Value)
+from . import draw, ops  # noqa: E402  (both build on Value; graphviz is imported only when drawing)

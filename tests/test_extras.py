@@ -46,7 +46,7 @@ def test_the_engine_needs_nothing_and_the_extras_fit_their_jobs():
     assert {"circuitgrad", "pytest", "hypothesis", "torch", "micrograd", "nbclient", "jupytext", "ruff", "mypy"} <= test
     assert "circuitgrad[demo]" in extras["test"]
     assert "torch==2.13.0" in extras["test"]  # exactly: a range would pull the CUDA build
-    assert _names(extras["bench"]) == {"micrograd", "numpy"}
+    assert _names(extras["bench"]) == {"micrograd", "numpy", "jax"}
     assert extras["dev"] == ["circuitgrad[test,bench]"]
 
 
