@@ -334,7 +334,8 @@ class Op:
             lines.append(f"{indent}    _{arg} = {arg}.data")
             branch(k + 1, (*pattern, True), indent + "    ")
             lines.append(f"{indent}else:")
-            lines.append(f'{indent}    _{arg} = _real({arg}, "{self.name}: {arg}")')
+            number = f'{arg} if {arg}.__class__ is float else _real({arg}, "{self.name}: {arg}")'  # a float as it is
+            lines.append(f"{indent}    _{arg} = {number}")
             branch(k + 1, (*pattern, False), indent + "    ")
 
         branch(0, (), "    ")

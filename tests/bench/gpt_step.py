@@ -17,12 +17,16 @@ The step: microgpt's GPT (1 layer, n_embd 16, 4 heads, block 16, 27 tokens,
 
 All start from the same weights and take the same names; the script checks that
 the losses agree with microgpt's to 1e-9 at every step and that (c) and (d) agree
-bit for bit, then times steps round-robin and prints medians and ratios. Then it
+bit for bit, and prints medians and ratios. The ways take turns in blocks of 7
+names, with a collection (untimed) before each block: microgpt's backward, as
+micrograd's, sorts with a recursive closure, a reference cycle that keeps each
+step's graph alive until the cyclic collector frees it, so in strict round-robin
+one way's garbage is collected inside the next way's step. Then it
 measures what one code per length would have cost to stage, the constants
 `StagedLoss.plan` uses, and a whole 1,000-step `fit_gpt(staged=True)` run against
-microgpt's steps in a row (round-robin timing puts microgpt's tens of thousands
-of fresh objects between two staged steps, which then find less of their code in
-the processor's caches).
+microgpt's steps in a row, with and without circuitgrad's Value (taking turns
+puts microgpt's tens of thousands of fresh objects between two staged steps,
+which then find less of their code in the processor's caches).
 Targets: (d) with its staging at least 20x faster than (a); (b) at least as fast.
 """
 
@@ -47,6 +51,7 @@ from nn.gpt import GRAPH_COST, MASKED_COST, STAGING_COST, StagedLoss  # noqa: E4
 from nn.optim import Adam, LinearDecay  # noqa: E402
 
 ROUNDS = 21
+BLOCK = 7  # names a way takes in a row
 NUM_STEPS = 1000  # microgpt's run, and the default of circuitgrad gpt
 SEED = 42  # circuitgrad gpt's default: the shuffle and the weights
 
@@ -122,11 +127,13 @@ def main() -> None:
     }
     times: dict[str, list[float]] = {name: [] for name in ways}
     losses: dict[str, list[float]] = {name: [] for name in ways}
-    for tokens in sequences:
+    for first in range(0, ROUNDS, BLOCK):  # each way takes a block of names in a row, then the next way
         for name, step in ways.items():
-            start = time.perf_counter()
-            losses[name].append(step(tokens))
-            times[name].append(time.perf_counter() - start)
+            gc.collect()  # untimed: no way pays for another's garbage (microgpt's graphs wait for the collector)
+            for tokens in sequences[first : first + BLOCK]:
+                start = time.perf_counter()
+                losses[name].append(step(tokens))
+                times[name].append(time.perf_counter() - start)
     reference = losses["(a) microgpt, its own engine"]
     for name, got in losses.items():
         worst = max(abs(x - y) for x, y in zip(got, reference))
@@ -189,17 +196,24 @@ def main() -> None:
     trained = GPT(tokenizer.vocab_size, seed=SEED, tokenizer=tokenizer)
     gc.collect()
     seconds = timed(lambda: fit_gpt(trained, docs, steps=NUM_STEPS, progress=False, staged=True))
-    # microgpt the same way, step after step (not round-robin), on every 20th name of the run.
+    # microgpt the same way, step after step, on every 20th name of the run.
     sample = [tokenizer.frame(doc) for doc in docs[0:NUM_STEPS:20]]
     microgpt = timed(lambda: [own.train_step(tokens, NUM_STEPS) for tokens in sample]) / len(sample)
+    gc.collect()
     with gc_paused():
         microgpt_paused = timed(lambda: [own_paused.train_step(t, NUM_STEPS) for t in sample]) / len(sample)
+    gc.collect()
+    dropped = timed(lambda: [dropped_in.train_step(tokens, NUM_STEPS) for tokens in sample]) / len(sample)
     ours = seconds / NUM_STEPS
     print(f"whole runs, step after step: fit_gpt(staged=True), {NUM_STEPS} steps, {seconds:.1f} s: {1e3 * ours:.1f} ms")
     print(
         f"a step with its staging; microgpt, {len(sample)} steps on every 20th of those names: "
         f"{1e3 * microgpt:.1f} ms a step ({microgpt / ours:.1f}x), with the cyclic GC paused "
         f"{1e3 * microgpt_paused:.1f} ms ({microgpt_paused / ours:.1f}x)"
+    )
+    print(
+        f"(b) the same way, microgpt with circuitgrad's Value: {1e3 * dropped:.1f} ms a step "
+        f"({microgpt / dropped:.2f}x microgpt's own engine)"
     )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print("targets: (d) with staging at least 20x faster than (a); (b) at least as fast as (a)")
