@@ -353,6 +353,9 @@ class Staged:
     def check(self, *args: Any) -> None:
         raise TypeError("check() is for a staged function (stage(fn, *example)): a staged graph has no arguments")
 
+    def bind(self, *batches: Sequence) -> Any:
+        raise TypeError("bind() is for a staged function (stage(fn, *example)): a staged graph has no arguments")
+
 
 class StagedGraph(Staged):
     """``stage(root)``: the graph behind `root`, re-run on its leaves' current data.
@@ -460,6 +463,54 @@ class Program:
                     "input_grads": [writer.grad(x) for x in variant.inputs] if staged.input_grads else [],
                 }
             )
+
+
+class _Batch:
+    """A checked batch: its size, each sample's trace, each traced argument as a column of floats
+    (or of tuples of floats); packed into arrays for the C code on first use."""
+
+    def __init__(self, n: int, variants: list[int], columns: list[Sequence]):
+        self.n, self.variants, self.columns = n, variants, columns
+        self._packed: tuple[array, array] | None = None
+
+    def packed(self) -> tuple[array, array]:
+        """(every input, sample after sample; each sample's trace) as C arrays."""
+        if self._packed is None:
+            stride = sum(len(c[0]) if type(c[0]) is tuple else 1 for c in self.columns)
+            flat = array("d", bytes(8 * self.n * stride))
+            offset = 0
+            for column in self.columns:
+                if type(column[0]) is tuple:
+                    for i in range(len(column[0])):
+                        flat[offset::stride] = array("d", map(itemgetter(i), column))
+                        offset += 1
+                else:
+                    flat[offset::stride] = array("d", column)
+                    offset += 1
+            self._packed = flat, array("i", self.variants)
+        return self._packed
+
+
+class BoundBatch:
+    """A batch bound to a staged function (`StagedFunction.bind`): its numbers checked and copied once."""
+
+    def __init__(self, staged: StagedFunction, data: _Batch):
+        data.columns = [list(column) for column in data.columns]  # a copy: later changes to the lists are not seen
+        self.staged, self.data = staged, data
+
+    def __len__(self) -> int:
+        return self.data.n
+
+    def __repr__(self) -> str:
+        return f"BoundBatch({self.data.n} samples)"
+
+    def mean(self, gradient: float = 1.0) -> Any:
+        """``staged.mean(*batches)`` on the bound batches, bit for bit."""
+        return self.staged._reduce(self.data, gradient, "mean")
+
+    def sum(self, gradient: float = 1.0) -> Any:
+        """``staged.sum(*batches)`` on the bound batches, bit for bit."""
+        return self.staged._reduce(self.data, gradient, "sum")
 
 
 class StagedFunction(Staged):
@@ -578,7 +629,9 @@ class StagedFunction(Staged):
         seed = as_real(gradient, "staged call: gradient", "a real number")
         if len(args) != self.arity:
             raise TypeError(f"staged call: {len(args)} arguments given, the function takes {self.arity}")
-        outputs, plus = self._batch([[arg] for arg in args], 1, seed, "call")
+        batches = [[arg] for arg in args]
+        sample = _Batch(1, self._variants_of(batches, 1, "call"), self._columns(batches, "call"))
+        outputs, plus = self._batch(sample, seed, "call")
         value, aux, input_grads = outputs[0]
         if self.plus is not None:
             value = value + plus
@@ -603,8 +656,18 @@ class StagedFunction(Staged):
         """The sum of fn over the samples (plus the penalty): `mean` without the 1/n."""
         return self._reduce(batches, gradient, "sum")
 
-    def _reduce(self, batches: tuple, gradient: float, what: str) -> Any:
-        seed = as_real(gradient, f"staged {what}: gradient", "a real number")
+    def bind(self, *batches: Sequence) -> BoundBatch:
+        """A batch checked and packed once, to train on the same data step after step.
+
+        ``bound = staged.bind(X, y)`` copies the numbers now (later changes to X and y
+        are not seen); ``bound.mean()`` and ``bound.sum()`` then equal
+        ``staged.mean(X, y)`` and ``staged.sum(X, y)`` bit for bit, without checking and
+        packing the data at every call (for compiled code, most of a small step's time).
+        """
+        return BoundBatch(self, self._prepare(batches, "bind"))
+
+    def _prepare(self, batches: Sequence[Sequence], what: str) -> _Batch:
+        """The batches checked: each sample's trace, and each traced argument as a column."""
         if len(batches) != self.arity:
             raise TypeError(f"staged {what}: {len(batches)} batches given, the function takes {self.arity}")
         lengths = []
@@ -616,10 +679,16 @@ class StagedFunction(Staged):
             raise ValueError(f"staged {what}: the batches have different lengths {lengths}")
         if not lengths[0]:
             raise ValueError(f"staged {what}: the batch is empty")
-        outputs, plus = self._batch(batches, lengths[0], seed, what)
+        variants = self._variants_of(batches, lengths[0], what)  # may trace new static values
+        return _Batch(lengths[0], variants, self._columns(batches, what))
+
+    def _reduce(self, batches: tuple | _Batch, gradient: float, what: str) -> Any:
+        seed = as_real(gradient, f"staged {what}: gradient", "a real number")
+        data = batches if isinstance(batches, _Batch) else self._prepare(batches, what)
+        outputs, plus = self._batch(data, seed, what)
         total = add_up([out[0] for out in outputs], -0.0)
         if what == "mean":
-            total = total * (1.0 / lengths[0])
+            total = total * (1.0 / data.n)
         if self.plus is not None:
             total = total + plus
         extra: list[Any] = []
@@ -629,25 +698,23 @@ class StagedFunction(Staged):
             extra.append([self._shaped(out) for out in outputs])
         return (total, *extra) if extra else total
 
-    def _batch(self, batches: Sequence[Sequence], n: int, seed: float, what: str) -> tuple[list, float]:
+    def _batch(self, data: _Batch, seed: float, what: str) -> tuple[list, float]:
         """Run the code on the samples, last first as backward() on their sum would, each seeded with
         the gradient that sum hands it; add the parameters' totals to their grads once."""
         # The seeds as backward() computes them: root = data part (+ plus); data part = sum * (1/n).
         part = 0.0 + 1.0 * seed if self.plus is not None else seed
         if what == "mean":
-            g = 0.0 + 1.0 * (0.0 + (1.0 / n) * part)
+            g = 0.0 + 1.0 * (0.0 + (1.0 / data.n) * part)
         elif what == "sum":
             g = 0.0 + 1.0 * part
         else:
             g = part
-        variants = self._variants_of(batches, n, what)  # may trace new static values
-        columns = self._columns(batches, what)
         params = [p.data for p in self.parameters]
         plus_seed = 0.0 + 1.0 * seed
         if self.backend == "c":
-            outputs, grads, plus = self._run_c(params, columns, variants, g, plus_seed)
+            outputs, grads, plus = self._run_c(params, data, g, plus_seed)
         else:
-            samples = list(zip(zip(*columns), repeat(g), variants))
+            samples = list(zip(zip(*data.columns), repeat(g), data.variants))
             with enable_grad():
                 outputs, grads, plus = self._run(params, samples[::-1], plus_seed)
             outputs.reverse()
@@ -708,7 +775,7 @@ class StagedFunction(Staged):
         return columns
 
     def _run_c(
-        self, params: list[float], columns: list[Sequence], variants: list[int], g: float, plus_seed: float
+        self, params: list[float], data: _Batch, g: float, plus_seed: float
     ) -> tuple[list[tuple[float, tuple[float, ...], tuple[float, ...]]], list[float], float]:
         """The batch through the compiled code; on a domain error, the Python code raises the engine's."""
         from .compiled import Library
@@ -716,21 +783,11 @@ class StagedFunction(Staged):
         if self._library is None:
             variant = self.variants[0]
             self._library = Library(self.c_source, len(self.parameters), len(variant.inputs), len(variant.aux))
-        n = len(variants)
-        stride = sum(len(c[0]) if type(c[0]) is tuple else 1 for c in columns)
-        flat = array("d", bytes(8 * n * stride))  # sample after sample, each its inputs in order
-        offset = 0
-        for column in columns:
-            if type(column[0]) is tuple:
-                for i in range(len(column[0])):
-                    flat[offset::stride] = array("d", map(itemgetter(i), column))
-                    offset += 1
-            else:
-                flat[offset::stride] = array("d", column)
-                offset += 1
+        n, variants, columns = data.n, data.variants, data.columns
+        flat, variant_array = data.packed()
         library = self._library
         error, failed, outs, aux, input_grads, grads, plus = library.run(
-            params, flat, array("i", variants), array("d", [g]) * n, plus_seed, self.input_grads
+            params, flat, variant_array, array("d", [g]) * n, plus_seed, self.input_grads
         )
         if error:
             sample = [(tuple(column[failed] for column in columns), g, variants[failed])] if failed >= 0 else []

@@ -230,3 +230,56 @@ def test_bad_backends_are_clear_errors():
         stage(lambda x: x, 1.0, backend="fortran")
     with pytest.raises(TypeError, match="takes only watch="):
         stage(Value(1.0), backend="c")
+
+
+@pytest.mark.parametrize("backend", ["python", "c"])
+def test_a_bound_batch_gives_the_batchs_numbers_bit_for_bit_and_is_a_snapshot(backend):
+    rng = random.Random(7)
+    w = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+
+    def loss(x, label, group):  # a list argument, a number, and a static one (two traces)
+        score = Value.dot(w[:2], x) + w[2]
+        return (1.0 - label * score).relu() * (2.0 if group == "b" else 1.0), [score]
+
+    X = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(40)]
+    y = [rng.choice([-1, 1]) for _ in X]  # ints, as labels often are
+    groups = [rng.choice("ab") for _ in X]
+    staged = stage(loss, X[0], y[0], groups[0], static=(2,), has_aux=True, input_grads=True, backend=backend)
+    for how in ("mean", "sum"):
+        for p in w:
+            p.grad = 0.5  # leaves accumulate: the same totals are added to what is there
+        expected = getattr(staged, how)(X, y, groups)
+        grads = [p.grad for p in w]
+        bound = staged.bind(X, y, groups)
+        for p in w:
+            p.grad = 0.5
+        got = getattr(bound, how)()
+        assert equal(list(got), list(expected)) and equal([p.grad for p in w], grads)
+    assert len(bound) == 40 and repr(bound) == "BoundBatch(40 samples)"
+    first = bound.mean()
+    X[0], y[0] = (100.0, 100.0), -y[0]  # the bound batch is a copy: later changes are not seen
+    assert equal(list(bound.mean()), list(first))
+    assert not equal(list(staged.mean(X, y, groups)), list(first))
+
+
+def test_bind_checks_its_batches_before_anything_changes():
+    w = Value(0.5)
+    staged = stage(lambda x, label: (w * x - label) ** 2, 1.0, 0.0, backend="c")
+    w.grad = 0.25
+    for batches, error, words in [
+        (([1.0, 2.0],), TypeError, "1 batches given, the function takes 2"),
+        (([1.0, 2.0], [1.0]), ValueError, "different lengths"),
+        (([], []), ValueError, "the batch is empty"),
+        ((1.0, [1.0]), TypeError, "batch 0 must be a list"),
+        ((["a"], [1.0]), TypeError, "must be a number"),
+        (([Value(1.0)], [1.0]), TypeError, "not a Value"),
+        (([[1.0, 2.0]], [1.0]), TypeError, "argument 0"),
+    ]:
+        with pytest.raises(error, match=words):
+            staged.bind(*batches)
+        assert w.grad == 0.25 and w.data == 0.5
+    with pytest.raises(TypeError, match="bind\\(\\) is for a staged function"):
+        stage(w * 2.0).bind([1.0])
+    with pytest.raises(TypeError, match="gradient"):
+        staged.bind([1.0], [2.0]).mean(gradient="1")
+    assert w.grad == 0.25
