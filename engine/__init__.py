@@ -22,7 +22,7 @@ from .grad_mode import enable_grad, is_recording, no_grad
 from .memory import gc_paused
 from .op import Op, defop
 from .scope import current_scope, scope
-from .stage import Staged, StageError, stage
+from .stage import BoundBatch, Staged, StageError, stage
 from .value import Value, topological_order
 
 maximum = ops.maximum
@@ -32,6 +32,7 @@ logsumexp = ops.logsumexp
 __all__ = [
     "AnomalyError",
     "Block",
+    "BoundBatch",
     "DotNotFound",
     "GradcheckError",
     "Op",

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from engine import Staged, StageError, Value, gc_paused, no_grad, stage
+from engine import BoundBatch, Staged, StageError, Value, gc_paused, no_grad, stage
 
 from . import checks as check
 from .extras import require
@@ -139,7 +139,9 @@ def fit(
     `nn.losses` is); the first batch is run both ways and compared, and a loss that
     does not stage exactly raises `engine.StageError` before any update. In
     `callback` the loss is then a leaf holding the batch's value. ``staged="c"``
-    compiles that code to C first (`engine.compiled`: the same numbers again).
+    compiles that code to C first (`engine.compiled`: the same numbers again). With
+    full batches the data is checked and packed once (`StagedFunction.bind`), so
+    changes to X and y during training are not seen.
 
     Python's cyclic garbage collector is paused during training (`engine.gc_paused`):
     the graphs hold no reference cycles, and in a busy process its passes would
@@ -184,12 +186,16 @@ def fit(
     run = _stage_one_sample(model, loss, X, y, l2_weight, params, staged) if staged else None
     try:
         with gc_paused():
+            bound = None  # the whole data set, checked and packed once, when every batch is all of it
             for k in range(steps):
                 chosen = next(batches)
-                Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
+                if bound is None:
+                    Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
                 optimizer.zero_grad()
                 if run is not None:
-                    value, scores = _staged_step(run, model, loss, Xb, yb, l2_weight, params, first=k == 0)
+                    value, scores = _staged_step(run, model, loss, Xb, yb, l2_weight, params, k == 0, bound)
+                    if size == len(X) and bound is None:
+                        bound = run[0].bind(Xb, yb)
                     total = Value(value)
                 else:
                     scores = [model(x) for x in Xb]
@@ -254,8 +260,10 @@ def _staged_step(
     l2_weight: float,
     params: list[Value],
     first: bool,
+    bound: BoundBatch | None = None,
 ) -> tuple[float, list]:
-    """One batch through the staged code; the first one is also run as a graph and compared, bit for bit."""
+    """One batch through the staged code (already bound, or Xb and yb); the first one is also run as a graph
+    and compared, bit for bit."""
     run, classes = staged
     expected = None
     if first:
@@ -267,7 +275,7 @@ def _staged_step(
         expected = (total.data, [p.grad for p in params])
         for p in params:
             p.grad = 0.0
-    value, aux = run.mean(Xb, yb)
+    value, aux = run.mean(Xb, yb) if bound is None else bound.mean()
     if expected is not None:
         grads = [p.grad for p in params]
         if not (_same(value, expected[0]) and all(map(_same, grads, expected[1]))):

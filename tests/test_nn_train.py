@@ -261,3 +261,22 @@ def test_the_console_command(tmp_path):
     assert (tmp_path / "out" / "model.json").exists()
     help_text = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60).stdout
     assert "train" in help_text and "usage: circuitgrad" in help_text
+
+
+@pytest.mark.parametrize("staged", [True, "c"])
+def test_staged_full_batches_bind_the_data_once_with_the_graphs_numbers(staged):
+    X, labels = moons(40, noise=0.1, seed=3)
+    y = [2 * c - 1 for c in labels]
+    runs = []
+    for how in (False, staged):
+        model = MLP(2, [4, 1], seed=2)
+        data = [list(x) for x in X]
+
+        def change_the_data(step, loss, data=data):
+            data[0][0] += 1.0  # the graph path sees it from the next step on; the bound data does not
+
+        history = fit(model, data, y, losses.hinge, SGD(model.parameters(), lr=0.1), steps=4, staged=how,
+                      progress=False, callback=change_the_data)  # fmt: skip
+        runs.append((history.loss, [p.data for p in model.parameters()]))
+    assert runs[0][0][0] == runs[1][0][0]  # the same numbers while the data is the same
+    assert all(a != b for a, b in zip(runs[0][0][1:], runs[1][0][1:]))  # then only the graph path sees the change
