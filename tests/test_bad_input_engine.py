@@ -350,6 +350,23 @@ ROWS: dict[str, Row] = {
         lambda w: w.fn.mean([1.0], gradient="a"), TypeError, r"^staged mean: gradient must be a real number, not str"
     ),
     "staged fn.sum(3)": R(lambda w: w.fn.sum(3), TypeError, r"^staged sum: .*must be a list"),
+    "BoundBatch: staged fn.bind([])": R(lambda w: w.fn.bind([]), ValueError, r"^staged bind: the batch is empty"),
+    "BoundBatch: staged fn.bind(['a'])": R(
+        lambda w: w.fn.bind(["a"]), TypeError, r"^staged bind: argument 0, sample 0 must be a number"
+    ),
+    "BoundBatch: staged fn.bind([1.0], [2.0])": R(
+        lambda w: w.fn.bind([1.0], [2.0]), TypeError, r"^staged bind: 2 batches given, the function takes 1"
+    ),
+    "BoundBatch: staged fn.bind(None)": R(lambda w: w.fn.bind(None), TypeError, r"^staged bind: .*must be a list"),
+    "BoundBatch: staged graph.bind([1.0])": R(
+        lambda w: w.staged.bind([1.0]), TypeError, r"^bind\(\) is for a staged function"
+    ),
+    "BoundBatch.mean(gradient='a')": R(
+        lambda w: w.fn.bind([1.0]).mean(gradient="a"), TypeError, r"^staged mean: gradient must be a real number"
+    ),
+    "BoundBatch.sum(gradient=None)": R(
+        lambda w: w.fn.bind([1.0]).sum(gradient=None), TypeError, r"^staged sum: gradient must be a real number"
+    ),
     "staged fn.mean(None)": R(lambda w: w.fn.mean(None), TypeError, r"^staged mean: .*must be a list"),
     "staged fn.check('a')": R(lambda w: w.fn.check("a"), TypeError, r"^stage: argument 0 of the example must be"),
     "staged list fn([1.0])": R(
