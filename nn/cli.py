@@ -68,15 +68,24 @@ def probability(text: str) -> float:
     return number
 
 
-def positive_int(text: str) -> int:
-    """A whole number >= 1, such as a count of steps."""
+def _whole_number(text: str, least: int) -> int:
     try:
         number = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text!r}")
+    if number < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, not {text!r}")
     return number
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1, such as a count of steps."""
+    return _whole_number(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number >= 0, such as a count of samples to print."""
+    return _whole_number(text, 0)
 
 
 def layer_sizes(text: str) -> list[int]:

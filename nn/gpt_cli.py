@@ -10,30 +10,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .cli import make_out_dir, positive_int, writable_dir
+from .cli import make_out_dir, non_negative_int, positive_float, positive_int, writable_dir
 from .data import documents, names
 from .gpt import GPT, CharTokenizer, fit_gpt
 from .gpt_inside import plot_attention, plot_gpt_loss, position_graph
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
-
-
-def _temperature(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text!r}")
-    return value
 
 
 def _documents(text: str) -> list[str]:
@@ -66,9 +46,9 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--n-head", type=positive_int, default=4, help="attention heads (must divide --n-embd)")
     parser.add_argument("--n-layer", type=positive_int, default=1, help="transformer layers")
     parser.add_argument("--block-size", type=positive_int, default=16, help="positions the model sees")
-    parser.add_argument("--temperature", type=_temperature, default=0.5, help="sampling temperature")
-    parser.add_argument("--samples", type=_count, default=20, help="samples to print")
-    parser.add_argument("--seed", type=_count, default=42, help="seed for the shuffle, the weights and samples")
+    parser.add_argument("--temperature", type=positive_float, default=0.5, help="sampling temperature")
+    parser.add_argument("--samples", type=non_negative_int, default=20, help="samples to print")
+    parser.add_argument("--seed", type=non_negative_int, default=42, help="seed: the shuffle, the weights, the samples")
     parser.add_argument(
         "--out", type=writable_dir, default="out", metavar="FOLDER", help="folder for the outputs, made if needed"
     )
