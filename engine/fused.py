@@ -90,13 +90,7 @@ class Sum(_Fused):
             if not values:
                 return Value(0.0)  # an empty sum is a leaf 0.0
             return make_node(add_up(datas, -0.0), self, tuple(values), ones(len(values)), ())
-        is_value = [isinstance(v, Value) for v in values]
-        datas = [v.data if is_v else as_real(v, "sum: each value") for v, is_v in zip(values, is_value)]
-        children = tuple(v for v, is_v in zip(values, is_value) if is_v)
-        if not children:
-            return Value(add_up(datas, -0.0) if datas else 0.0)
-        constants = tuple(None if is_v else d for d, is_v in zip(datas, is_value))
-        return make_node(add_up(datas, -0.0), self, children, ones(len(children)), constants)
+        return self.node_of(values, [v.data if isinstance(v, Value) else as_real(v, "sum: each value") for v in values])
 
     def value_locals(self, node: Value) -> tuple:
         return node.locals
@@ -154,15 +148,7 @@ class Dot(_Fused):
     def _mixed(self, ws: list, xs: list, bias: Any) -> Value:
         """Any mix of Values and numbers: numbers are constants, not children."""
         inputs = ws + xs + ([] if bias is None else [bias])
-        is_value = [isinstance(v, Value) for v in inputs]
-        datas = [v.data if is_v else as_real(v, "dot: each input") for v, is_v in zip(inputs, is_value)]
-        out, every = self._evaluate(*datas)
-        children = tuple(v for v, is_v in zip(inputs, is_value) if is_v)
-        if not children:
-            return Value(out)
-        locals_ = tuple(local for local, is_v in zip(every, is_value) if is_v)
-        constants = () if all(is_value) else tuple(None if is_v else d for d, is_v in zip(datas, is_value))
-        return make_node(out, self, children, locals_, constants)
+        return self.node_of(inputs, [v.data if isinstance(v, Value) else as_real(v, "dot: each input") for v in inputs])
 
     @staticmethod
     def _pairs(count: int) -> tuple[int, bool]:
@@ -225,15 +211,9 @@ class LogSumExp(_Fused):
         values = values if type(values) is list else _listed(values, "logsumexp: values")
         if not values:
             raise ValueError("logsumexp: needs at least one value")
-        is_value = [isinstance(v, Value) for v in values]
-        datas = [v.data if is_v else as_real(v, "logsumexp: each value") for v, is_v in zip(values, is_value)]
-        out, every = self._evaluate(*datas)
-        children = tuple(v for v, is_v in zip(values, is_value) if is_v)
-        if not children:
-            return Value(out)
-        locals_ = tuple(local for local, is_v in zip(every, is_value) if is_v)
-        constants = () if all(is_value) else tuple(None if is_v else d for d, is_v in zip(datas, is_value))
-        return make_node(out, self, children, locals_, constants)
+        return self.node_of(
+            values, [v.data if isinstance(v, Value) else as_real(v, "logsumexp: each value") for v in values]
+        )
 
     def value_locals(self, node: Value) -> tuple:
         return tuple((v - node).exp() for v in self.arguments(node) if isinstance(v, Value))

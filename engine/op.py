@@ -402,12 +402,17 @@ class Op:
         numbers = [
             a.data if isinstance(a, Value) else as_real(a, f"{self.name}: {arg}") for arg, a in zip(names, arguments)
         ]
+        return self.node_of(arguments, numbers)
+
+    def node_of(self, arguments: Sequence[Any], numbers: Sequence[float]) -> Value:
+        """The node of this op on `arguments` (Values and numbers) whose data are `numbers`: the Values
+        are its children, the numbers its constants (a leaf when there is no Value)."""
         out, every = self._evaluate(*numbers)
-        if not any(isinstance(a, Value) for a in arguments):
-            return Value(out)
-        children = tuple(a for a in arguments if isinstance(a, Value))
-        locals_ = tuple(local for a, local in zip(arguments, every) if isinstance(a, Value))
         is_value = [isinstance(a, Value) for a in arguments]
+        children = tuple(a for a, v in zip(arguments, is_value) if v)
+        if not children:
+            return Value(out)
+        locals_ = tuple(local for local, v in zip(every, is_value) if v)
         constants = () if all(is_value) else tuple(None if v else n for v, n in zip(is_value, numbers))
         return make_node(out, self, children, locals_, constants)
 
