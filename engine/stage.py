@@ -336,7 +336,6 @@ class Staged:
         return f"{self!r}:\n\n```python\n" + "\n".join(shown[:60]) + more + "\n```\n"
 
     def _compile(self, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
-        self.source = source
         exec(compile(source, "<staged code>", "exec"), namespace)
         return namespace["forward_backward"]
 
@@ -391,7 +390,8 @@ class StagedGraph(Staged):
         lines += _indent(backward, 1)
         grads = "".join(f"{writer.grad(p)}, " for p in self.parameters)
         lines.append(f"    return {of[root]}, ({grads}), ({''.join(of[n] + ', ' for n in watch)})")
-        self._run = self._compile("\n".join(lines) + "\n", writer.namespace)
+        self.source = "\n".join(lines) + "\n"
+        self._run = self._compile(self.source, writer.namespace)
 
     def __call__(self, gradient: float = 1.0) -> float:
         """Run the code on the leaves' current data; returns the root's value."""
@@ -491,6 +491,23 @@ class _Batch:
         return self._packed
 
 
+class _Outcome:
+    """A batch run through the code: each sample's value, aux values (a list a sample, or None without
+    aux) and input gradients (or None), the parameters' gradients, and the penalty's value."""
+
+    __slots__ = ("values", "aux", "input_grads", "grads", "plus")
+
+    def __init__(
+        self,
+        values: list[float],
+        aux: list[list[float]] | None,
+        input_grads: list[Sequence[float]] | None,
+        grads: Sequence[float],
+        plus: float,
+    ):
+        self.values, self.aux, self.input_grads, self.grads, self.plus = values, aux, input_grads, grads, plus
+
+
 class BoundBatch:
     """A batch bound to a staged function (`StagedFunction.bind`): its numbers checked and copied once."""
 
@@ -511,6 +528,26 @@ class BoundBatch:
     def sum(self, gradient: float = 1.0) -> Any:
         """``staged.sum(*batches)`` on the bound batches, bit for bit."""
         return self.staged._reduce(self.data, gradient, "sum")
+
+    def value_and_grad(self, params: Sequence[float], reduction: str = "mean") -> tuple[Any, array]:
+        """(what ``mean()`` returns, the gradient of each parameter) with the parameters at these numbers.
+
+        `params` holds one number per parameter, in the order of ``staged.parameters``
+        (a list, or an ``array("d")``). Nothing is read from or written to a Value: the
+        gradients are returned, equal bit for bit to the ``.grad`` that ``mean()`` leaves
+        on zeroed parameters, as an ``array("d")``. A training loop can keep the numbers
+        (and an optimizer's state: `nn.Optimizer.update`) in arrays from step to step,
+        as NumPy or JAX code does, and write them back to the Values when it ends
+        (`nn.fit` does, for staged full batches).
+        ``reduction="sum"`` is ``sum()`` instead of ``mean()``.
+        """
+        staged = self.staged
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"value_and_grad: reduction must be 'mean' or 'sum', not {reduction!r}")
+        numbers = _numbers(params, len(staged.parameters), "value_and_grad: params")
+        out = staged._evaluate(self.data, 1.0, reduction, numbers)
+        grads = out.grads if isinstance(out.grads, array) else array("d", out.grads)
+        return staged._result(out, self.data.n, reduction), grads
 
 
 class StagedFunction(Staged):
@@ -601,22 +638,43 @@ class StagedFunction(Staged):
             self.names.give(leaf, f"x{k}")
         for k, node in enumerate(self.trace.nodes):
             self.names.give(node, f"v{k}")
-        program = Program(self, "python")
-        self._run = self._compile(_python_source(program), program.writer.namespace)
+        self._python: Callable[..., Any] | None = None  # the Python code, compiled when first needed
+        self._python_source: str | None = None
+        self._c_source: str | None = None
         self._library: Any = None  # the compiled C code, built when first called (engine.compiled)
         if self.backend == "c":
             self.c_source  # noqa: B018  (an op with no C form raises now, at staging)
+        else:
+            self._python_code()
+
+    @property
+    def source(self) -> str:  # type: ignore[override]
+        """The Python code (written when first asked for, with the C backend)."""
+        if self._python_source is None:
+            program = Program(self, "python")
+            self._python_source, self._namespace = _python_source(program), program.writer.namespace
+        return self._python_source
+
+    def _python_code(self) -> Callable[..., Any]:
+        """The Python code's function, compiled when first needed (the C backend needs it only to raise
+        the engine's own error on a domain error)."""
+        if self._python is None:
+            source = self.source
+            self._python = self._compile(source, self._namespace)
+        return self._python
 
     @property
     def c_source(self) -> str:
         """The same code in C (see `engine.compiled`); StageError for an op defined by Python functions."""
-        from .compiled import c_source
+        if self._c_source is None:
+            from .compiled import c_source
 
-        counts = {(len(v.inputs), len(v.aux)) for v in self.variants}
-        if len(counts) != 1:
-            raise StageError("stage: the C code needs every trace to have the same inputs and aux values")
-        n_inputs, n_aux = counts.pop()
-        return c_source(Program(self, "c"), n_inputs, n_aux)
+            counts = {(len(v.inputs), len(v.aux)) for v in self.variants}
+            if len(counts) != 1:
+                raise StageError("stage: the C code needs every trace to have the same inputs and aux values")
+            n_inputs, n_aux = counts.pop()
+            self._c_source = c_source(Program(self, "c"), n_inputs, n_aux)
+        return self._c_source
 
     # ----------------------------------------------------------------- calling
 
@@ -631,15 +689,15 @@ class StagedFunction(Staged):
             raise TypeError(f"staged call: {len(args)} arguments given, the function takes {self.arity}")
         batches = [[arg] for arg in args]
         sample = _Batch(1, self._variants_of(batches, 1, "call"), self._columns(batches, "call"))
-        outputs, plus = self._batch(sample, seed, "call")
-        value, aux, input_grads = outputs[0]
+        out = self._batch(sample, seed, "call")
+        value = out.values[0]
         if self.plus is not None:
-            value = value + plus
+            value = value + out.plus
         extra: list[Any] = []
-        if self.has_aux:
-            extra.append(list(aux))
-        if self.input_grads:
-            extra.append(self._shaped(outputs[0]))
+        if out.aux is not None:
+            extra.append(out.aux[0])
+        if out.input_grads is not None:
+            extra.append(self._shaped(out.input_grads[0]))
         return (value, *extra) if extra else value
 
     def mean(self, *batches: Sequence, gradient: float = 1.0) -> Any:
@@ -685,22 +743,31 @@ class StagedFunction(Staged):
     def _reduce(self, batches: tuple | _Batch, gradient: float, what: str) -> Any:
         seed = as_real(gradient, f"staged {what}: gradient", "a real number")
         data = batches if isinstance(batches, _Batch) else self._prepare(batches, what)
-        outputs, plus = self._batch(data, seed, what)
-        total = add_up([out[0] for out in outputs], -0.0)
+        return self._result(self._batch(data, seed, what), data.n, what)
+
+    def _result(self, out: _Outcome, n: int, what: str) -> Any:
+        """What mean() or sum() returns: the total (as Value.sum, then * (1/n), then + plus), aux, input grads."""
+        total = add_up(out.values, -0.0)
         if what == "mean":
-            total = total * (1.0 / data.n)
+            total = total * (1.0 / n)
         if self.plus is not None:
-            total = total + plus
+            total = total + out.plus
         extra: list[Any] = []
-        if self.has_aux:
-            extra.append([list(out[1]) for out in outputs])
-        if self.input_grads:
-            extra.append([self._shaped(out) for out in outputs])
+        if out.aux is not None:
+            extra.append(out.aux)
+        if out.input_grads is not None:
+            extra.append([self._shaped(flat) for flat in out.input_grads])
         return (total, *extra) if extra else total
 
-    def _batch(self, data: _Batch, seed: float, what: str) -> tuple[list, float]:
-        """Run the code on the samples, last first as backward() on their sum would, each seeded with
-        the gradient that sum hands it; add the parameters' totals to their grads once."""
+    def _batch(self, data: _Batch, seed: float, what: str) -> _Outcome:
+        """Run the code on the samples at the parameters' data; add the parameters' totals to their grads once."""
+        out = self._evaluate(data, seed, what, [p.data for p in self.parameters])
+        self._add_grads(out.grads)
+        return out
+
+    def _evaluate(self, data: _Batch, seed: float, what: str, params: list[float] | array) -> _Outcome:
+        """The code run on the samples at these parameter numbers: last sample first, as backward() on
+        their sum would, each seeded with the gradient that sum hands it. Reads and changes no Value."""
         # The seeds as backward() computes them: root = data part (+ plus); data part = sum * (1/n).
         part = 0.0 + 1.0 * seed if self.plus is not None else seed
         if what == "mean":
@@ -709,17 +776,16 @@ class StagedFunction(Staged):
             g = 0.0 + 1.0 * part
         else:
             g = part
-        params = [p.data for p in self.parameters]
         plus_seed = 0.0 + 1.0 * seed
         if self.backend == "c":
-            outputs, grads, plus = self._run_c(params, data, g, plus_seed)
-        else:
-            samples = list(zip(zip(*data.columns), repeat(g), data.variants))
-            with enable_grad():
-                outputs, grads, plus = self._run(params, samples[::-1], plus_seed)
-            outputs.reverse()
-        self._add_grads(grads)
-        return outputs, plus
+            return self._run_c(params, data, g, plus_seed)
+        samples = list(zip(zip(*data.columns), repeat(g), data.variants))
+        with enable_grad():
+            outputs, grads, plus = self._python_code()(params, samples[::-1], plus_seed)
+        outputs.reverse()
+        aux = [list(o[1]) for o in outputs] if self.has_aux else None
+        input_grads = [o[2] for o in outputs] if self.input_grads else None
+        return _Outcome([o[0] for o in outputs], aux, input_grads, list(grads), plus)
 
     def _variants_of(self, batches: Sequence[Sequence], n: int, what: str) -> list[int]:
         """Each sample's trace, by its static arguments; a new value is traced now (the code is written again)."""
@@ -774,9 +840,7 @@ class StagedFunction(Staged):
             columns.append([tuple(_data_number(x, sample(i)) for x in row) for i, row in enumerate(batch)])
         return columns
 
-    def _run_c(
-        self, params: list[float], data: _Batch, g: float, plus_seed: float
-    ) -> tuple[list[tuple[float, tuple[float, ...], tuple[float, ...]]], list[float], float]:
+    def _run_c(self, params: list[float] | array, data: _Batch, g: float, plus_seed: float) -> _Outcome:
         """The batch through the compiled code; on a domain error, the Python code raises the engine's."""
         from .compiled import Library
 
@@ -792,15 +856,19 @@ class StagedFunction(Staged):
         if error:
             sample = [(tuple(column[failed] for column in columns), g, variants[failed])] if failed >= 0 else []
             with enable_grad():  # the same check in Python raises the engine's own error
-                self._run(params, sample, plus_seed)
+                self._python_code()(params, sample, plus_seed)
             raise StageError(f"the compiled code stopped at its check {error} but the Python code did not")
         na, ni = library.n_aux, library.n_inputs
-        aux_rows = zip(*[iter(aux)] * na) if na else repeat(())  # one tuple a sample
-        grad_rows = zip(*[iter(input_grads)] * ni) if ni and self.input_grads else repeat(())
-        return list(zip(outs, aux_rows, grad_rows)), grads, plus
+        aux_rows = [aux[i : i + na] for i in range(0, n * na, na)] if self.has_aux else None
+        if aux_rows is not None and not na:
+            aux_rows = [[] for _ in range(n)]
+        grad_rows = [input_grads[i : i + ni] for i in range(0, n * ni, ni)] if self.input_grads else None
+        if grad_rows is not None and not ni:
+            grad_rows = [[] for _ in range(n)]
+        return _Outcome(outs, aux_rows, grad_rows, grads, plus)
 
-    def _shaped(self, output: tuple) -> list:
-        flat, shaped, k = output[2], [], 0
+    def _shaped(self, flat: Sequence[float]) -> list:
+        shaped, k = [], 0
         for shape in (s for i, s in enumerate(self.shapes) if i not in self.static):
             shaped.append(flat[k] if shape is None else list(flat[k : k + shape]))
             k += shape or 1
@@ -906,6 +974,25 @@ def _zero(grads: list[str]) -> list[str]:
 
 def _indent(lines: list[str], depth: int) -> list[str]:
     return ["    " * depth + line for line in lines]
+
+
+def _numbers(params: object, n: int, where: str) -> list[float] | array:
+    """`params` checked: n real numbers, as a list of floats or an array of doubles."""
+    if isinstance(params, array):
+        if params.typecode != "d":
+            raise TypeError(f"{where} must be an array of doubles (typecode 'd'), not of {params.typecode!r}")
+        numbers: list[float] | array = params
+    elif isinstance(params, (str, bytes, Value)) or not hasattr(params, "__len__"):
+        raise TypeError(
+            f"{where} must be a list of {_plural(n, 'number')} (one per parameter), not {type(params).__name__}"
+        )
+    elif type(params) is list and set(map(type, params)) <= {float}:
+        numbers = params
+    else:
+        numbers = [_data_number(x, f"{where}[{i}]") for i, x in enumerate(cast(Sequence, params))]
+    if len(numbers) != n:
+        raise ValueError(f"{where} must hold {_plural(n, 'number')} (one per parameter), not {len(numbers)}")
+    return numbers
 
 
 def _data_number(x: object, where: str) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -366,6 +367,39 @@ ROWS: dict[str, Row] = {
     ),
     "BoundBatch.sum(gradient=None)": R(
         lambda w: w.fn.bind([1.0]).sum(gradient=None), TypeError, r"^staged sum: gradient must be a real number"
+    ),
+    "BoundBatch.value_and_grad(None)": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad(None),
+        TypeError,
+        r"^value_and_grad: params must be a list of 1 number \(",
+    ),
+    "BoundBatch.value_and_grad([])": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad([]),
+        ValueError,
+        r"^value_and_grad: params must hold 1 number \(one per",
+    ),
+    "BoundBatch.value_and_grad([1.0, 2.0])": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad([1.0, 2.0]), ValueError, r"^value_and_grad: params must hold 1 n"
+    ),
+    "BoundBatch.value_and_grad(['a'])": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad(["a"]), TypeError, r"^value_and_grad: params\[0\] must be a number"
+    ),
+    "BoundBatch.value_and_grad([Value])": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad([w.p]), TypeError, r"^value_and_grad: params\[0\] must be a num"
+    ),
+    "BoundBatch.value_and_grad(array('d') too long)": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad(array("d", [1.0, 2.0])), ValueError, r"^value_and_grad: params m"
+    ),
+    "BoundBatch.value_and_grad(array('f'))": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad(array("f", [1.0])), TypeError, r"^value_and_grad: params must be"
+    ),
+    "BoundBatch.value_and_grad('a')": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad("a"),
+        TypeError,
+        r"^value_and_grad: params must be a list of 1 number \(",
+    ),
+    "BoundBatch.value_and_grad(reduction='max')": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad([0.5], reduction="max"), ValueError, r"^value_and_grad: reduction"
     ),
     "staged fn.mean(None)": R(lambda w: w.fn.mean(None), TypeError, r"^staged mean: .*must be a list"),
     "staged fn.check('a')": R(lambda w: w.fn.check("a"), TypeError, r"^stage: argument 0 of the example must be"),
