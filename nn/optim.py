@@ -5,14 +5,23 @@ between steps, and computes exactly PyTorch's update for the same gradients.
 Every argument is checked on entry; numbers may be any real number (NumPy
 scalars, Fraction) and are stored as Python floats, so the parameters stay
 Python floats.
+
+Each optimizer writes its update once, as formulas applied to every parameter
+alike (`engine.elementwise`): x is the parameter's number, g its gradient,
+beside the optimizer's own state (SGD's ``buffers``, Adam's ``m`` and ``v``).
+`Optimizer.update` runs them over lists, or compiled to C on arrays.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any
 
 from engine import Value
+from engine.elementwise import Elementwise
 
 from . import checks as check
 
@@ -49,9 +58,53 @@ class Optimizer:
         for p in self.params:
             p.grad = 0.0
 
+    #: the names of the per-parameter state: lists as long as `params` (or None before the first step)
+    state: tuple[str, ...] = ()
+
     def step(self) -> None:
-        """Update every parameter from its `.grad`."""
-        raise NotImplementedError(f"{type(self).__name__} does not define step()")
+        """Update every parameter from its `.grad`: ``p.data`` becomes `update`'s number."""
+        params = self.params
+        new = self.update([p.data for p in params], [p.grad for p in params])
+        for p, x in zip(params, new):
+            p.data = x
+
+    def update(self, data: Sequence[float], grads: Sequence[float]) -> Sequence[float]:
+        """One step on plain numbers (in the order of `params`): the new numbers, touching no Value.
+
+        It advances the optimizer's state as `step()` does and computes the same
+        numbers, bit for bit, so a training loop may keep the numbers out of the
+        Values from step to step, as NumPy or JAX code keeps arrays. With lists it
+        returns a new list; with ``array("d")`` arrays for both it runs the update
+        compiled to C (`engine.elementwise`), changes `data` in place and returns it.
+        """
+        rule, scalars = self._rule()
+        n = len(self.params)
+        if len(data) != n or len(grads) != n:
+            raise ValueError(f"{type(self).__name__}.update: data and grads must hold {n} numbers (one per parameter)")
+        new: dict[str, Any]
+        if isinstance(data, array) and isinstance(grads, array):
+            new = {"x": data, "g": grads}
+            for name in self.state:
+                held = getattr(self, name)
+                if name in rule.outputs and not isinstance(held, array):  # the C code updates it in place
+                    held = array("d", held) if held is not None else array("d", bytes(8 * n))
+                new[name] = held
+            rule.run_c(new, scalars)
+        else:
+            lists = {"x": data, "g": grads, **{name: getattr(self, name) for name in self.state}}
+            new = dict(zip(rule.outputs, rule.run(lists, scalars)))
+        for name in self.state:
+            if name in rule.outputs:
+                setattr(self, name, new[name])
+        self._stepped()
+        return new["x"]
+
+    def _rule(self) -> tuple[Elementwise, dict[str, float]]:
+        """This step's formulas and the numbers they use (lr, ...)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define its update (_rule) or step()")
+
+    def _stepped(self) -> None:
+        """Count a step done (Adam's t)."""
 
 
 class SGD(Optimizer):
@@ -61,23 +114,18 @@ class SGD(Optimizer):
     p -= lr * buf: PyTorch's form, with no dampening.
     """
 
+    state = ("buffers",)
+
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
         self.momentum = check.non_negative(momentum, "momentum", "SGD")
         self.weight_decay = check.non_negative(weight_decay, "weight_decay", "SGD")
         self.buffers: list[float] | None = None
 
-    def step(self) -> None:
-        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
-        grads = [p.grad + decay * p.data for p in self.params] if decay else [p.grad for p in self.params]
-        if momentum:
-            if self.buffers is None:
-                self.buffers = grads
-            else:
-                self.buffers = [momentum * b + g for b, g in zip(self.buffers, grads)]
-            grads = self.buffers
-        for p, g in zip(self.params, grads):
-            p.data -= lr * g
+    def _rule(self) -> tuple[Elementwise, dict[str, float]]:
+        first = self.momentum and self.buffers is None
+        rule = _sgd(bool(self.weight_decay), bool(self.momentum), bool(first))
+        return rule, {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay}
 
 
 class Adam(Optimizer):
@@ -109,24 +157,57 @@ class Adam(Optimizer):
         self.eps = check.positive(eps, "eps", "Adam")
         self.weight_decay = check.non_negative(weight_decay, "weight_decay", "Adam")
         self.t = 0
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
+        self.m: Sequence[float] = [0.0] * len(self.params)
+        self.v: Sequence[float] = [0.0] * len(self.params)
 
-    def step(self) -> None:
-        self.t += 1
+    state = ("m", "v")
+
+    def _rule(self) -> tuple[Elementwise, dict[str, float]]:
+        t = self.t + 1
         beta1, beta2 = self.betas
-        step_size = self.lr / (1 - beta1**self.t)
-        correction2_sqrt = math.sqrt(1 - beta2**self.t)
-        eps, decay, sqrt = self.eps, self.weight_decay, math.sqrt
-        a, b, c = 1 - beta1, 1 - beta2, -step_size
-        params = self.params
-        # One pass per formula over plain lists (the per-parameter loop of the formulas, written
-        # for speed: the same operations in the same order, so the same bits).
-        grads = [p.grad + decay * p.data for p in params] if decay else [p.grad for p in params]
-        self.m = m = [mi + (g - mi) * a for mi, g in zip(self.m, grads)]  # torch's lerp
-        self.v = v = [vi * beta2 + b * g * g for vi, g in zip(self.v, grads)]
-        for p, mi, vi in zip(params, m, v):
-            p.data += c * mi / (sqrt(vi) / correction2_sqrt + eps)  # torch: addcdiv
+        step_size = self.lr / (1 - beta1**t)
+        scalars = {
+            "a": 1 - beta1,
+            "beta2": beta2,
+            "b": 1 - beta2,
+            "c": -step_size,
+            "correction2_sqrt": math.sqrt(1 - beta2**t),
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+        }
+        return _adam(bool(self.weight_decay)), scalars
+
+    def _stepped(self) -> None:
+        self.t += 1
+
+
+@cache
+def _sgd(decay: bool, momentum: bool, first: bool) -> Elementwise:
+    """SGD's formulas: with weight decay or not; with momentum (its first step, or a later one) or not."""
+    steps, g = [], "g"
+    if decay:
+        steps.append(("d", "g + weight_decay * x"))
+        g = "d"
+    if momentum:
+        steps.append(("buffers", g if first else f"momentum * buffers + {g}"))
+        g = "buffers"
+    steps.append(("x", f"x - lr * {g}"))
+    return Elementwise(steps, scalars=("lr", "momentum", "weight_decay"), temporaries=("d",))
+
+
+@cache
+def _adam(decay: bool) -> Elementwise:
+    """Adam's formulas, as torch.optim.Adam computes them (m by torch's lerp, x by its addcdiv)."""
+    g = "d" if decay else "g"
+    steps = [("d", "g + weight_decay * x")] if decay else []
+    steps += [
+        ("m", f"m + ({g} - m) * a"),
+        ("v", f"v * beta2 + b * {g} * {g}"),
+        ("x", "x + c * m / (sqrt(v) / correction2_sqrt + eps)"),
+    ]
+    return Elementwise(
+        steps, scalars=("a", "beta2", "b", "c", "correction2_sqrt", "eps", "weight_decay"), temporaries=("d",)
+    )
 
 
 def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:

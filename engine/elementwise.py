@@ -1,0 +1,120 @@
+"""Element-by-element updates written once as formulas: run over lists in Python, or compiled to C.
+
+An optimizer's step is a few formulas applied to every parameter alike, as
+``torch.optim`` writes them. Adam, for instance::
+
+    Elementwise(
+        [("m", "m + (g - m) * a"), ("v", "v * beta2 + b * g * g"),
+         ("x", "x + c * m / (sqrt(v) / correction2_sqrt + eps)")],
+        scalars=("a", "b", "beta2", "c", "correction2_sqrt", "eps"),
+    )
+
+Each step assigns a name from a formula of the op table's language
+(`engine.formula`); the names that are not `scalars` are arrays, one number per
+element. `run` computes the steps over Python lists, one list comprehension a
+step; `run_c` does the same in place on ``array("d")`` arrays, one C loop over
+the elements, compiled once by the system C compiler (`engine.compiled`: cached,
+no fused multiply-adds). Both do the same operations in the same order, so their
+numbers are equal bit for bit.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from array import array
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .formula import CONSTANTS, FUNCTIONS, Formula, FormulaError
+
+__all__ = ["Elementwise"]
+
+
+class Elementwise:
+    """Steps ``name = formula`` over arrays, element by element (see the module's docs).
+
+    ``inputs``: the arrays read before they are assigned (the caller gives them);
+    ``outputs``: the arrays assigned, in order (returned by `run`, written by `run_c`),
+    except the `temporaries` (a number per element within one step, never stored).
+    """
+
+    def __init__(self, steps: Sequence[tuple[str, str]], scalars: Sequence[str] = (), temporaries: Sequence[str] = ()):
+        self.steps = [(target, Formula(text)) for target, text in steps]
+        self.scalars, self.temporaries = tuple(scalars), tuple(temporaries)
+        if not self.steps:
+            raise FormulaError("Elementwise: give at least one step")
+        self.inputs: list[str] = []
+        self.outputs: list[str] = []
+        assigned: set[str] = set()
+        for target, formula in self.steps:
+            if target in self.scalars or not target.isidentifier() or target in FUNCTIONS or target in CONSTANTS:
+                raise FormulaError(f"Elementwise: cannot assign {target!r}")
+            arrays = [name for name in formula.names if name not in self.scalars]
+            if not arrays:
+                raise FormulaError(f"Elementwise: {target} = {formula.text} reads no array")
+            self.inputs += [name for name in arrays if name not in self.inputs and name not in assigned]
+            assigned.add(target)
+            if target not in self.outputs and target not in self.temporaries:
+                self.outputs.append(target)
+        self._python: Callable[..., Any] | None = None
+        self._c: Any = None
+
+    def __repr__(self) -> str:
+        return "Elementwise(" + "; ".join(f"{target} = {formula.text}" for target, formula in self.steps) + ")"
+
+    @property
+    def python_source(self) -> str:
+        """The steps as a Python function of the input lists and the scalars; it returns the outputs."""
+        lines = [f"def elementwise({', '.join([*self.inputs, *self.scalars])}):"]
+        for target, formula in self.steps:
+            arrays = [name for name in formula.names if name not in self.scalars]
+            expression = formula.python({name: name for name in formula.names})
+            looped = arrays[0] if len(arrays) == 1 else f"zip({', '.join(arrays)})"
+            lines.append(f"    {target} = [{expression} for {', '.join(arrays)} in {looped}]")
+        lines.append(f"    return ({''.join(name + ', ' for name in self.outputs)})")
+        return "\n".join(lines) + "\n"
+
+    @property
+    def c_source(self) -> str:
+        """The steps as one C loop over the elements, reading and writing the arrays in place."""
+        from .compiled import PRELUDE
+
+        arrays = [*self.inputs, *(name for name in self.outputs if name not in self.inputs)]
+        parameters = ["long cg_n", *(f"double *cg_{name}" for name in arrays), *(f"double {s}" for s in self.scalars)]
+        lines = [PRELUDE, f"void elementwise({', '.join(parameters)}) {{"]
+        lines.append("    for (long cg_i = 0; cg_i < cg_n; cg_i++) {")
+        lines += [f"        double {name} = cg_{name}[cg_i];" for name in self.inputs]
+        declared = set(self.inputs)
+        for target, formula in self.steps:
+            expression = formula.c({name: name for name in formula.names})
+            lines.append(f"        {'' if target in declared else 'double '}{target} = {expression};")
+            declared.add(target)
+        lines += [f"        cg_{name}[cg_i] = {name};" for name in self.outputs]
+        lines += ["    }", "}"]
+        return "\n".join(lines) + "\n"
+
+    def run(self, lists: Mapping[str, Sequence[float]], scalars: Mapping[str, float]) -> tuple[list[float], ...]:
+        """The outputs, as new lists, from the input lists and the scalars' numbers."""
+        if self._python is None:
+            namespace: dict[str, Any] = {name: function for name, (function, _) in FUNCTIONS.items()}
+            namespace.update(CONSTANTS)
+            exec(compile(self.python_source, "<elementwise>", "exec"), namespace)
+            self._python = namespace["elementwise"]
+        return self._python(*(lists[name] for name in self.inputs), *(scalars[name] for name in self.scalars))
+
+    def run_c(self, arrays: Mapping[str, array], scalars: Mapping[str, float]) -> None:
+        """The same in C, in place: `arrays` holds an ``array("d")`` for every input and output, all as long."""
+        if self._c is None:
+            from .compiled import build
+
+            function = ctypes.CDLL(str(build(self.c_source))).elementwise
+            names = [*self.inputs, *(name for name in self.outputs if name not in self.inputs)]
+            function.argtypes = [ctypes.c_long, *[ctypes.c_void_p] * len(names), *[ctypes.c_double] * len(self.scalars)]
+            function.restype = None
+            self._c = function, names
+        function, names = self._c
+        given = [arrays[name] for name in names]
+        n = len(given[0])
+        if any(not isinstance(a, array) or a.typecode != "d" or len(a) != n for a in given):
+            raise ValueError(f"Elementwise.run_c: {', '.join(names)} must be arrays of doubles of one length")
+        function(n, *(a.buffer_info()[0] for a in given), *(float(scalars[name]) for name in self.scalars))
