@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,6 +185,7 @@ def fit(
         tqdm = require("tqdm", "the progress bar needs tqdm", "(or pass progress=False)").tqdm  # a text bar
         bar = tqdm(total=steps, desc="training", unit="step")
     run = _stage_one_sample(model, loss, X, y, l2_weight, params, staged) if staged else None
+    held: _Held | None = None  # from the second step of staged full-batch training: numbers in lists
     try:
         with gc_paused():
             bound = None  # the whole data set, checked and packed once, when every batch is all of it
@@ -191,33 +193,96 @@ def fit(
                 chosen = next(batches)
                 if bound is None:
                     Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
-                optimizer.zero_grad()
-                if run is not None:
-                    value, scores = _staged_step(run, model, loss, Xb, yb, l2_weight, params, k == 0, bound)
-                    if size == len(X) and bound is None:
-                        bound = run[0].bind(Xb, yb)
-                    total = Value(value)
+                if held is not None:
+                    (value, aux), held.grads = held.bound.value_and_grad(held.staged_numbers())
+                    scores = _scores(aux, held.classes)
                 else:
-                    scores = [model(x) for x in Xb]
-                    total = loss(scores, yb)
-                    if l2_weight:
-                        total = total + l2_weight * l2(params)
-                    total.backward()
-                if callback is not None:
-                    callback(k, total)
+                    optimizer.zero_grad()
+                    if run is not None:
+                        value, scores = _staged_step(run, model, loss, Xb, yb, l2_weight, params, k == 0, bound)
+                        if size == len(X) and bound is None:
+                            bound = run[0].bind(Xb, yb)
+                        total = Value(value)
+                    else:
+                        scores = [model(x) for x in Xb]
+                        total = loss(scores, yb)
+                        if l2_weight:
+                            total = total + l2_weight * l2(params)
+                        total.backward()
+                        value = total.data
+                    if callback is not None:
+                        callback(k, total)
                 if schedule is not None:
                     schedule.step()
                 history.lr.append(optimizer.lr)
-                optimizer.step()
-                history.loss.append(total.data)
+                if held is not None:
+                    held.numbers = optimizer.update(held.numbers, held.optimizer_grads())
+                else:
+                    optimizer.step()
+                history.loss.append(value)
                 history.accuracy.append(_accuracy(scores, yb))
                 if bar is not None:
-                    bar.set_postfix(loss=f"{total.data:.4f}", accuracy=f"{history.accuracy[-1]:.0%}")
+                    bar.set_postfix(loss=f"{value:.4f}", accuracy=f"{history.accuracy[-1]:.0%}")
                     bar.update()
+                if bound is not None and run is not None and k == 0:
+                    held = _Held.of(bound, run[1], optimizer, schedule, callback)
     finally:
+        if held is not None:
+            held.write_back()
         if bar is not None:
             bar.close()
     return history
+
+
+class _Held:
+    """The parameters' numbers and gradients held outside the Values between the steps of staged
+    full-batch training, so that a step touches no Value: `BoundBatch.value_and_grad`, then
+    `Optimizer.update` (with compiled code, on arrays and compiled too), the same numbers as
+    zero_grad, backward and step() on the Values, bit for bit. They are written back to the Values
+    (data and grad) when the training ends, however it ends.
+
+    Used when nothing else looks at the Values during training: no callback, an optimizer whose
+    step() is `update` (not overridden) and a schedule that only sets the learning rate.
+    """
+
+    def __init__(self, bound: BoundBatch, classes: bool, optimizer: Optimizer, order: list[int] | None):
+        self.bound, self.classes, self.optimizer, self.order = bound, classes, optimizer, order
+        numbers = [p.data for p in optimizer.params]  # in the optimizer's order
+        self.numbers: Sequence[float] = array("d", numbers) if bound.staged.backend == "c" else numbers
+        self.grads: Sequence[float] = [p.grad for p in bound.staged.parameters]  # in the staged code's order
+
+    @classmethod
+    def of(cls, bound: BoundBatch, classes: bool, optimizer: Optimizer, schedule: Any, callback: Any) -> _Held | None:
+        staged = bound.staged
+        if callback is not None or type(optimizer).step is not Optimizer.step:
+            return None
+        if schedule is not None and type(schedule) is not LinearDecay:
+            return None
+        where = {id(p): i for i, p in enumerate(optimizer.params)}
+        if not all(id(p) in where for p in staged.parameters):
+            return None  # a parameter the optimizer does not update would gather gradients step after step
+        order = [where[id(p)] for p in staged.parameters]
+        return cls(bound, classes, optimizer, None if order == list(range(len(optimizer.params))) else order)
+
+    def staged_numbers(self) -> Sequence[float]:
+        return self.numbers if self.order is None else [self.numbers[i] for i in self.order]
+
+    def optimizer_grads(self) -> Sequence[float]:
+        if self.order is None:
+            return self.grads
+        grads = [0.0] * len(self.numbers)  # zero_grad's 0.0 for a parameter the loss does not reach
+        for g, i in zip(self.grads, self.order):
+            grads[i] = g
+        return array("d", grads) if isinstance(self.numbers, array) else grads
+
+    def write_back(self) -> None:
+        optimizer = self.optimizer
+        for p, x, g in zip(optimizer.params, self.numbers, self.optimizer_grads()):
+            p.data, p.grad = x, g
+        for name in optimizer.state:  # the compiled update keeps the state in arrays
+            state = getattr(optimizer, name)
+            if isinstance(state, array):
+                setattr(optimizer, name, state.tolist())
 
 
 def _batches(n: int, size: int, rng: RandomSource) -> Iterator[list[int]]:
@@ -284,7 +349,12 @@ def _staged_step(
                 "the mean of one term per sample (as nn.losses are) with no Python branch on .data; "
                 "train with staged=False"
             )
-    return value, [values if classes else values[0] for values in aux]
+    return value, _scores(aux, classes)
+
+
+def _scores(aux: list, classes: bool) -> list:
+    """Each sample's score (or list of class scores) from the staged code's aux values."""
+    return [values if classes else values[0] for values in aux]
 
 
 def _same(a: float, b: float) -> bool:
