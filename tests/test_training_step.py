@@ -1,0 +1,273 @@
+"""A training step that touches no Value: `BoundBatch.value_and_grad`, `Optimizer.update` on lists and
+compiled on arrays (`engine.elementwise`), and `nn.fit` holding the numbers between steps; all of it
+bit for bit what zero_grad, backward and step() on the Values give."""
+
+from __future__ import annotations
+
+import math
+import random
+from array import array
+
+import pytest
+
+from engine import Value, stage
+from engine.elementwise import Elementwise
+from engine.formula import FormulaError
+from nn import MLP, SGD, Adam, LinearDecay, fit, losses
+from nn.data import moons
+from nn.optim import _adam, _sgd
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path_factory, monkeypatch):
+    """Compiled libraries go to one folder per test session, not to the user's cache."""
+    folder = tmp_path_factory.getbasetemp() / "circuitgrad-cache"
+    monkeypatch.setenv("CIRCUITGRAD_CACHE", str(folder))
+    return folder
+
+
+def same(a: float, b: float) -> bool:
+    """Equal as floats, nan equal to nan, and the same sign of zero."""
+    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+
+
+def all_same(a, b) -> bool:
+    a, b = list(a), list(b)
+    return len(a) == len(b) and all(map(same, a, b))
+
+
+# ------------------------------------------------------------ value_and_grad
+
+
+@pytest.mark.parametrize("backend", ["python", "c"])
+def test_value_and_grad_is_mean_on_zeroed_grads_at_the_given_numbers_and_touches_no_value(backend):
+    rng = random.Random(3)
+    w = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+
+    def loss(x, label, group):  # a list argument, a number, and a static one (two traces)
+        score = Value.dot(w[:2], x) + w[2]
+        return (1.0 - label * score).relu() * (2.0 if group == "b" else 1.0), [score]
+
+    X = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(30)]
+    y = [rng.choice([-1, 1]) for _ in X]
+    groups = [rng.choice("ab") for _ in X]
+    staged = stage(loss, X[0], y[0], groups[0], static=(2,), has_aux=True, input_grads=True, backend=backend)
+    bound = staged.bind(X, y, groups)
+    for reduction in ("mean", "sum"):
+        numbers = [rng.uniform(-1, 1) for _ in staged.parameters]
+        before = [(p.data, p.grad) for p in w]
+        got, grads = bound.value_and_grad(numbers, reduction=reduction)
+        assert [(p.data, p.grad) for p in w] == before  # nothing read from or written to a Value
+        assert isinstance(grads, array) and grads.typecode == "d"
+        for p, x in zip(staged.parameters, numbers):
+            p.data, p.grad = x, 0.0
+        expected = getattr(bound, reduction)()
+        assert same(got[0], expected[0]) and got[1] == expected[1] and got[2] == expected[2]
+        assert all_same(grads, [p.grad for p in staged.parameters])
+        assert all_same(bound.value_and_grad(array("d", numbers), reduction)[1], grads)  # an array of doubles too
+        for p, (data, grad) in zip(w, before):
+            p.data, p.grad = data, grad
+
+
+def test_value_and_grad_checks_params_before_anything_runs():
+    w = Value(0.5)
+    bound = stage(lambda x: (w * x) ** 2, 1.0, backend="c").bind([1.0, 2.0])
+    for params, error, words in [
+        ([], ValueError, "must hold 1 number"),
+        (array("d", [1.0, 2.0]), ValueError, "must hold 1 number"),
+        (array("i", [1]), TypeError, "typecode 'd'"),
+        ([w], TypeError, r"params\[0\] must be a number"),
+        (["1"], TypeError, r"params\[0\] must be a number"),
+        (w, TypeError, "must be a list of 1 number"),
+        (None, TypeError, "must be a list of 1 number"),
+    ]:
+        with pytest.raises(error, match=words):
+            bound.value_and_grad(params)
+    assert (w.data, w.grad) == (0.5, 0.0)
+    assert bound.value_and_grad((True,))[0] == 2.5  # any real number, as everywhere in the engine
+
+
+# ------------------------------------------------------------ Elementwise and Optimizer.update
+
+RULES = [_sgd(d, m, f) for d in (False, True) for m in (False, True) for f in ((False, True) if m else (False,))]
+RULES += [_adam(False), _adam(True)]
+AWKWARD = [0.0, -0.0, 1.0, -1.0, 1e-310, -1e-310, 1e300, -1e300, math.inf, -math.inf, math.nan, 3.5, 1e-8, 0.1]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=repr)
+def test_every_optimizer_rule_compiled_equals_its_python_bit_for_bit(rule):
+    rng = random.Random(len(repr(rule)))
+    n = 600
+    inputs = {
+        name: [rng.choice(AWKWARD) if rng.random() < 0.3 else rng.uniform(-3, 3) for _ in range(n)]
+        for name in rule.inputs
+    }
+    if "v" in inputs:
+        inputs["v"] = [abs(v) for v in inputs["v"]]  # a second moment is never negative
+    scalars = {name: rng.uniform(0.01, 0.99) for name in rule.scalars}
+    expected = dict(zip(rule.outputs, rule.run(inputs, scalars)))
+    arrays = {name: array("d", values) for name, values in inputs.items()}
+    arrays.update({name: array("d", bytes(8 * n)) for name in rule.outputs if name not in arrays})
+    rule.run_c(arrays, scalars)
+    for name in rule.outputs:
+        assert all_same(arrays[name], expected[name]), name
+
+
+def test_elementwise_reads_like_the_formulas_and_refuses_nonsense():
+    rule = Elementwise([("d", "g + decay * x"), ("x", "x - lr * d")], scalars=("lr", "decay"), temporaries=("d",))
+    assert rule.inputs == ["g", "x"] and rule.outputs == ["x"]
+    assert "    x = [x - lr * d for x, d in zip(x, d)]" in rule.python_source
+    assert "double d = (g + (decay * x));" in rule.c_source and "cg_x[cg_i] = x;" in rule.c_source
+    assert rule.run({"g": [1.0], "x": [2.0]}, {"lr": 0.5, "decay": 0.0}) == ([1.5],)
+    with pytest.raises(ValueError, match="arrays of doubles of one length"):
+        rule.run_c({"g": array("d", [1.0]), "x": array("d", [1.0, 2.0])}, {"lr": 0.5, "decay": 0.0})
+    with pytest.raises(ValueError, match="arrays of doubles"):
+        rule.run_c({"g": [1.0], "x": array("d", [1.0])}, {"lr": 0.5, "decay": 0.0})
+    for steps, words in [
+        ([], "at least one step"),
+        ([("lr", "x")], "cannot assign 'lr'"),
+        ([("exp", "x")], "cannot assign 'exp'"),
+        ([("x", "lr * 2.0")], "reads no array"),
+        ([("x", "__import__('os')")], "not one of"),
+    ]:
+        with pytest.raises(FormulaError, match=words):
+            Elementwise(steps, scalars=("lr",))
+
+
+def optimizers(params):
+    return [
+        SGD(params, lr=0.1),
+        SGD(params, lr=0.1, weight_decay=0.01),
+        SGD(params, lr=0.1, momentum=0.9),
+        SGD(params, lr=0.1, momentum=0.9, weight_decay=0.01),
+        Adam(params, lr=0.01),
+        Adam(params, lr=0.01, weight_decay=0.01),
+    ]
+
+
+@pytest.mark.parametrize("which", range(6))
+def test_update_on_lists_and_compiled_on_arrays_is_step_bit_for_bit(which):
+    rng = random.Random(which)
+    data = [rng.uniform(-1, 1) for _ in range(50)] + [0.0, -0.0, 1e-310]
+    values = [Value(x) for x in data]
+    stepped, on_lists, on_arrays = (optimizers(values)[which] for _ in range(3))
+    numbers, held = list(data), array("d", data)
+    for _ in range(4):
+        grads = [rng.uniform(-2, 2) for _ in data]
+        grads[-3:] = [-0.0, 0.0, rng.choice([1e-300, -5.0])]
+        for p, g in zip(values, grads):
+            p.grad = g
+        stepped.step()
+        numbers = on_lists.update(numbers, grads)
+        assert on_arrays.update(held, array("d", grads)) is held  # in place
+        assert all_same(numbers, [p.data for p in values]) and all_same(held, numbers)
+        for name in stepped.state:
+            assert all_same(getattr(on_lists, name) or [], getattr(stepped, name) or [])
+            assert all_same(getattr(on_arrays, name) or [], getattr(stepped, name) or [])
+    assert getattr(on_arrays, "t", 4) == getattr(stepped, "t", 4) == 4
+
+
+def test_update_checks_its_lengths_before_changing_the_state():
+    adam = Adam([Value(1.0), Value(2.0)], lr=0.1)
+    for data, grads in [([1.0], [1.0, 2.0]), ([1.0, 2.0], [1.0]), (array("d", [1.0]), array("d", [1.0, 2.0]))]:
+        with pytest.raises(ValueError, match="must hold 2 numbers"):
+            adam.update(data, grads)
+    assert adam.t == 0 and list(adam.m) == [0.0, 0.0]
+
+
+# ------------------------------------------------------------ fit holds the numbers
+
+
+def train(staged, make_optimizer, steps=12, schedule=True, reverse=False):
+    X, labels = moons(40, noise=0.1, seed=0)
+    y = [2 * c - 1 for c in labels]
+    model = MLP(2, [6, 6, 1], seed=1)
+    params = model.parameters()
+    optimizer = make_optimizer(params[::-1] if reverse else params)
+    decay = LinearDecay(optimizer, optimizer.lr, optimizer.lr * 0.1, steps) if schedule else None
+    history = fit(model, X, y, losses.hinge, optimizer, steps, 1e-3, decay, progress=False, staged=staged)
+    state = {name: list(getattr(optimizer, name) or []) for name in optimizer.state}
+    return history, params, optimizer, state
+
+
+MAKERS = {
+    "sgd": lambda p: SGD(p, lr=0.5),
+    "sgd momentum decay": lambda p: SGD(p, lr=0.2, momentum=0.9, weight_decay=1e-3),
+    "adam": lambda p: Adam(p, lr=0.05),
+    "adam decay": lambda p: Adam(p, lr=0.05, weight_decay=1e-2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+@pytest.mark.parametrize("reverse", [False, True])
+def test_fit_staged_full_batch_is_the_graph_bit_for_bit(name, reverse):
+    graph = train(False, MAKERS[name], reverse=reverse)
+    for staged in (True, "c"):
+        got = train(staged, MAKERS[name], reverse=reverse)
+        assert all_same(got[0].loss, graph[0].loss) and got[0].accuracy == graph[0].accuracy
+        assert got[0].lr == graph[0].lr
+        assert all_same([p.data for p in got[1]], [p.data for p in graph[1]])
+        assert all_same([p.grad for p in got[1]], [p.grad for p in graph[1]])  # the last step's gradients
+        for state in graph[3]:
+            assert all_same(got[3][state], graph[3][state])
+            assert type(getattr(got[2], state)) is type(getattr(graph[2], state))  # lists again, or None
+        assert getattr(got[2], "t", 0) == getattr(graph[2], "t", 0)
+
+
+class Stop(Exception):
+    pass
+
+
+def stopping_sgd(at: int):
+    class StoppingSGD(SGD):  # step() is not overridden: fit may hold the numbers
+        calls = 0
+
+        def update(self, data, grads):
+            StoppingSGD.calls += 1
+            if StoppingSGD.calls == at:
+                raise Stop
+            return super().update(data, grads)
+
+    return lambda p: StoppingSGD(p, lr=0.3, momentum=0.5)
+
+
+@pytest.mark.parametrize("staged", [True, "c"])
+def test_an_interrupted_fit_leaves_the_values_as_the_graph_path_does(staged):
+    states = []
+    for way in (False, staged):
+        X, labels = moons(40, noise=0.1, seed=0)
+        y = [2 * c - 1 for c in labels]
+        model = MLP(2, [6, 6, 1], seed=1)
+        optimizer = stopping_sgd(at=5)(model.parameters())
+        with pytest.raises(Stop):
+            fit(model, X, y, losses.hinge, optimizer, 10, 1e-3, progress=False, staged=way)
+        states.append(([p.data for p in model.parameters()], [p.grad for p in model.parameters()], optimizer.buffers))
+    assert all_same(states[0][0], states[1][0]) and all_same(states[0][1], states[1][1])
+    assert all_same(states[0][2], states[1][2])
+
+
+def test_fit_does_not_hold_the_numbers_when_something_looks_at_the_values():
+    seen = []
+
+    def callback(k, loss):  # reads the Values at every step: they must be up to date
+        seen.append(model.parameters()[0].data)
+
+    X, labels = moons(30, noise=0.1, seed=0)
+    y = [2 * c - 1 for c in labels]
+    results = []
+    for staged in (False, "c"):
+        model = MLP(2, [4, 1], seed=1)
+        seen.clear()
+        fit(
+            model,
+            X,
+            y,
+            losses.hinge,
+            SGD(model.parameters(), lr=0.5),
+            6,
+            progress=False,
+            staged=staged,
+            callback=callback,
+        )
+        results.append(list(seen))
+    assert all_same(results[0], results[1]) and len(set(results[0])) == 6
