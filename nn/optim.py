@@ -18,10 +18,11 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from engine import Value
 from engine.elementwise import Elementwise
+from engine.number import as_real
 
 from . import checks as check
 
@@ -64,7 +65,7 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter from its `.grad`: ``p.data`` becomes `update`'s number."""
         params = self.params
-        new = self.update([p.data for p in params], [p.grad for p in params])
+        new = self._update([p.data for p in params], [p.grad for p in params])
         for p, x in zip(params, new):
             p.data = x
 
@@ -76,18 +77,21 @@ class Optimizer:
         Values from step to step, as NumPy or JAX code keeps arrays. With lists it
         returns a new list; with ``array("d")`` arrays for both it runs the update
         compiled to C (`engine.elementwise`), changes `data` in place and returns it.
+        The arguments are checked before the state changes.
         """
-        rule, scalars = self._rule()
-        n = len(self.params)
-        if len(data) != n or len(grads) != n:
-            raise ValueError(f"{type(self).__name__}.update: data and grads must hold {n} numbers (one per parameter)")
+        where = f"{type(self).__name__}.update"
+        data, grads = _numbers(data, "data", where, len(self.params)), _numbers(grads, "grads", where, len(self.params))
+        return self._update(data, grads)
+
+    def _update(self, data: Sequence[float], grads: Sequence[float]) -> Sequence[float]:
+        rule, scalars = self.rule()
         new: dict[str, Any]
         if isinstance(data, array) and isinstance(grads, array):
             new = {"x": data, "g": grads}
             for name in self.state:
                 held = getattr(self, name)
                 if name in rule.outputs and not isinstance(held, array):  # the C code updates it in place
-                    held = array("d", held) if held is not None else array("d", bytes(8 * n))
+                    held = array("d", held) if held is not None else array("d", bytes(8 * len(data)))
                 new[name] = held
             rule.run_c(new, scalars)
         else:
@@ -99,9 +103,10 @@ class Optimizer:
         self._stepped()
         return new["x"]
 
-    def _rule(self) -> tuple[Elementwise, dict[str, float]]:
-        """This step's formulas and the numbers they use (lr, ...)."""
-        raise NotImplementedError(f"{type(self).__name__} does not define its update (_rule) or step()")
+    def rule(self) -> tuple[Elementwise, dict[str, float]]:
+        """The next step's formulas (an `engine.elementwise.Elementwise`: print it, or its
+        ``c_source``) and the numbers they use (lr, ...)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define its update (rule) or step()")
 
     def _stepped(self) -> None:
         """Count a step done (Adam's t)."""
@@ -122,7 +127,7 @@ class SGD(Optimizer):
         self.weight_decay = check.non_negative(weight_decay, "weight_decay", "SGD")
         self.buffers: list[float] | None = None
 
-    def _rule(self) -> tuple[Elementwise, dict[str, float]]:
+    def rule(self) -> tuple[Elementwise, dict[str, float]]:
         first = self.momentum and self.buffers is None
         rule = _sgd(bool(self.weight_decay), bool(self.momentum), bool(first))
         return rule, {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay}
@@ -162,7 +167,7 @@ class Adam(Optimizer):
 
     state = ("m", "v")
 
-    def _rule(self) -> tuple[Elementwise, dict[str, float]]:
+    def rule(self) -> tuple[Elementwise, dict[str, float]]:
         t = self.t + 1
         beta1, beta2 = self.betas
         step_size = self.lr / (1 - beta1**t)
@@ -208,6 +213,24 @@ def _adam(decay: bool) -> Elementwise:
     return Elementwise(
         steps, scalars=("a", "beta2", "b", "c", "correction2_sqrt", "eps", "weight_decay"), temporaries=("d",)
     )
+
+
+def _numbers(xs: object, name: str, where: str, n: int) -> Sequence[float]:
+    """`xs` checked: n real numbers, as an array of doubles (kept) or a list of floats."""
+    if isinstance(xs, array):
+        if xs.typecode != "d":
+            raise TypeError(f"{where}: {name} must be an array of doubles (typecode 'd'), not of {xs.typecode!r}")
+        numbers: Sequence[float] = xs
+    elif not check.is_list_like(xs):
+        raise TypeError(f"{where}: {name} must be a list of {check.plural(n, 'number')}, not {check.shown(xs)}")
+    elif type(xs) is list and set(map(type, xs)) <= {float}:
+        numbers = xs
+    else:
+        numbers = [as_real(x, f"{where}: {name}[{i}]", "a real number") for i, x in enumerate(cast(Sequence, xs))]
+    if len(numbers) != n:
+        count = check.plural(n, "number")
+        raise ValueError(f"{where}: {name} must hold {count} (one per parameter), not {len(numbers)}")
+    return numbers
 
 
 def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:

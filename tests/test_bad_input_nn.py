@@ -12,6 +12,7 @@ import math
 import random
 import re
 import stat
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,6 +255,33 @@ ROWS: dict[str, Row] = {
     "Adam(eps=0)": R(lambda w: Adam(w.params, eps=0), ValueError, "Adam: eps must be a positive finite number, not 0"),
     "Adam(lr=None)": R(lambda w: Adam(w.params, lr=None), TypeError, "Adam: lr must be a positive finite number"),
     "Adam(weight_decay=-1)": R(lambda w: Adam(w.params, weight_decay=-1), ValueError, "Adam: weight_decay must be"),
+    "SGD.update(None, grads)": R(
+        lambda w: w.sgd.update(None, [0.0] * len(w.params)), TypeError, r"^SGD\.update: data must be a list of \d+ num"
+    ),
+    "SGD.update(data, 'abc')": R(
+        lambda w: w.sgd.update([0.0] * len(w.params), "abc"), TypeError, r"^SGD\.update: grads must be a list of"
+    ),
+    "SGD.update(too short)": R(
+        lambda w: w.sgd.update([0.0], [0.0] * len(w.params)), ValueError, r"^SGD\.update: data must hold \d+ numbers"
+    ),
+    "Adam.update(grads with a str)": R(
+        lambda w: w.adam.update([0.0] * len(w.params), ["a"] * len(w.params)),
+        TypeError,
+        r"^Adam\.update: grads\[0\] must be a real number, not str",
+    ),
+    "Adam.update(data with a Value)": R(
+        lambda w: w.adam.update(w.params, [0.0] * len(w.params)),
+        TypeError,
+        r"^Adam\.update: data\[0\] must be a real number, not Value",
+    ),
+    "Adam.update(array('f'))": R(
+        lambda w: w.adam.update(array("f", [0.0] * len(w.params)), array("d", [0.0] * len(w.params))),
+        TypeError,
+        r"^Adam\.update: data must be an array of doubles \(typecode 'd'\)",
+    ),
+    "Adam.update(arrays of another length)": R(
+        lambda w: w.adam.update(array("d", [0.0]), array("d", [0.0])), ValueError, r"^Adam\.update: data must hold"
+    ),
     "optimizer.lr = '0.1'": R(
         lambda w: setattr(w.sgd, "lr", "0.1"), TypeError, "SGD: lr must be a non-negative finite number, not .0.1."
     ),
