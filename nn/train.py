@@ -242,7 +242,8 @@ class _Held:
     (data and grad) when the training ends, however it ends.
 
     Used when nothing else looks at the Values during training: no callback, an optimizer whose
-    step() is `update` (not overridden) and a schedule that only sets the learning rate.
+    step() and update() are Optimizer's (its formulas, in `rule`) and a schedule that only sets
+    the learning rate.
     """
 
     def __init__(self, bound: BoundBatch, classes: bool, optimizer: Optimizer, order: list[int] | None):
@@ -254,7 +255,8 @@ class _Held:
     @classmethod
     def of(cls, bound: BoundBatch, classes: bool, optimizer: Optimizer, schedule: Any, callback: Any) -> _Held | None:
         staged = bound.staged
-        if callback is not None or type(optimizer).step is not Optimizer.step:
+        kind = type(optimizer)
+        if callback is not None or kind.step is not Optimizer.step or kind.update is not Optimizer.update:
             return None
         if schedule is not None and type(schedule) is not LinearDecay:
             return None

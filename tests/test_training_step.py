@@ -218,32 +218,35 @@ class Stop(Exception):
     pass
 
 
-def stopping_sgd(at: int):
-    class StoppingSGD(SGD):  # step() is not overridden: fit may hold the numbers
-        calls = 0
-
-        def update(self, data, grads):
-            StoppingSGD.calls += 1
-            if StoppingSGD.calls == at:
-                raise Stop
-            return super().update(data, grads)
-
-    return lambda p: StoppingSGD(p, lr=0.3, momentum=0.5)
-
-
 @pytest.mark.parametrize("staged", [True, "c"])
-def test_an_interrupted_fit_leaves_the_values_as_the_graph_path_does(staged):
+@pytest.mark.parametrize("at", [1, 2, 5])
+def test_an_interrupted_fit_leaves_the_values_as_the_graph_path_does(staged, at, monkeypatch):
+    """An exception inside the optimizer's update at its `at`-th call (the update of step at - 1)."""
+    calls = []
+    for method in ("run", "run_c"):
+        original = getattr(Elementwise, method)
+
+        def stopping(self, *args, original=original):
+            calls.append(1)
+            if len(calls) == at:
+                raise Stop
+            return original(self, *args)
+
+        monkeypatch.setattr(Elementwise, method, stopping)
     states = []
     for way in (False, staged):
+        calls.clear()
         X, labels = moons(40, noise=0.1, seed=0)
         y = [2 * c - 1 for c in labels]
         model = MLP(2, [6, 6, 1], seed=1)
-        optimizer = stopping_sgd(at=5)(model.parameters())
+        optimizer = Adam(model.parameters(), lr=0.05, weight_decay=1e-3)
         with pytest.raises(Stop):
             fit(model, X, y, losses.hinge, optimizer, 10, 1e-3, progress=False, staged=way)
-        states.append(([p.data for p in model.parameters()], [p.grad for p in model.parameters()], optimizer.buffers))
+        params = model.parameters()
+        states.append(([p.data for p in params], [p.grad for p in params], optimizer.t, optimizer.m, optimizer.v))
     assert all_same(states[0][0], states[1][0]) and all_same(states[0][1], states[1][1])
-    assert all_same(states[0][2], states[1][2])
+    assert states[0][2] == states[1][2] == at - 1
+    assert all_same(states[0][3], states[1][3]) and all_same(states[0][4], states[1][4])
 
 
 def test_fit_does_not_hold_the_numbers_when_something_looks_at_the_values():
