@@ -142,7 +142,12 @@ def fit(
     `callback` the loss is then a leaf holding the batch's value. ``staged="c"``
     compiles that code to C first (`engine.compiled`: the same numbers again). With
     full batches the data is checked and packed once (`StagedFunction.bind`), so
-    changes to X and y during training are not seen.
+    changes to X and y during training are not seen; and from the second step on,
+    when nothing else looks at the Values (no callback, an optimizer whose step() and
+    update() are Optimizer's, a LinearDecay schedule or none), the parameters'
+    numbers and, compiled, the optimizer's state stay in arrays between steps
+    (`BoundBatch.value_and_grad`, `Optimizer.update`) and are written back to the
+    Values (data and grad) when training ends, however it ends: the same numbers.
 
     Python's cyclic garbage collector is paused during training (`engine.gc_paused`):
     the graphs hold no reference cycles, and in a busy process its passes would
