@@ -15,7 +15,9 @@ element. `run` computes the steps over Python lists, one list comprehension a
 step; `run_c` does the same in place on ``array("d")`` arrays, one C loop over
 the elements, compiled once by the system C compiler (`engine.compiled`: cached,
 no fused multiply-adds). Both do the same operations in the same order, so their
-numbers are equal bit for bit.
+numbers are equal bit for bit wherever the Python code runs: where Python raises
+(a division by zero, sqrt of a negative number) C gives inf or nan. The
+optimizers' formulas never meet either (Adam divides by at least eps).
 """
 
 from __future__ import annotations

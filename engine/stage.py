@@ -44,7 +44,8 @@ import keyword
 import math
 import re
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import chain, repeat
 from numbers import Real
 from operator import itemgetter
@@ -982,7 +983,7 @@ def _numbers(params: object, n: int, where: str) -> list[float] | array:
         if params.typecode != "d":
             raise TypeError(f"{where} must be an array of doubles (typecode 'd'), not of {params.typecode!r}")
         numbers: list[float] | array = params
-    elif isinstance(params, (str, bytes, Value)) or not hasattr(params, "__len__"):
+    elif isinstance(params, (str, bytes, bytearray, Value, AbstractSet, Mapping)) or not hasattr(params, "__len__"):
         raise TypeError(
             f"{where} must be a list of {_plural(n, 'number')} (one per parameter), not {type(params).__name__}"
         )

@@ -76,8 +76,9 @@ class Optimizer:
         numbers, bit for bit, so a training loop may keep the numbers out of the
         Values from step to step, as NumPy or JAX code keeps arrays. With lists it
         returns a new list; with ``array("d")`` arrays for both it runs the update
-        compiled to C (`engine.elementwise`), changes `data` in place and returns it.
-        The arguments are checked before the state changes.
+        compiled to C (`engine.elementwise`), changes `data` in place and returns it
+        (the state, SGD's buffers or Adam's m and v, is then kept as arrays, changed
+        in place). The arguments are checked before the state changes.
         """
         where = f"{type(self).__name__}.update"
         data, grads = _numbers(data, "data", where, len(self.params)), _numbers(grads, "grads", where, len(self.params))

@@ -199,6 +199,7 @@ def fit(
                 if bound is None:
                     Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
                 if held is not None:
+                    held.grads = held.zeros  # zero_grad: what the Values show if the step stops here
                     (value, aux), held.grads = held.bound.value_and_grad(held.staged_numbers())
                     scores = _scores(aux, held.classes)
                 else:
@@ -247,8 +248,8 @@ class _Held:
     (data and grad) when the training ends, however it ends.
 
     Used when nothing else looks at the Values during training: no callback, an optimizer whose
-    step() and update() are Optimizer's (its formulas, in `rule`) and a schedule that only sets
-    the learning rate.
+    step(), update() and zero_grad() are Optimizer's (its formulas, in `rule`), on its class and
+    on the object, and a LinearDecay schedule (or none), which only sets the learning rate.
     """
 
     def __init__(self, bound: BoundBatch, classes: bool, optimizer: Optimizer, order: list[int] | None):
@@ -256,14 +257,14 @@ class _Held:
         numbers = [p.data for p in optimizer.params]  # in the optimizer's order
         self.numbers: Sequence[float] = array("d", numbers) if bound.staged.backend == "c" else numbers
         self.grads: Sequence[float] = [p.grad for p in bound.staged.parameters]  # in the staged code's order
+        self.zeros = array("d", bytes(8 * len(bound.staged.parameters)))
 
     @classmethod
     def of(cls, bound: BoundBatch, classes: bool, optimizer: Optimizer, schedule: Any, callback: Any) -> _Held | None:
         staged = bound.staged
-        kind = type(optimizer)
-        if callback is not None or kind.step is not Optimizer.step or kind.update is not Optimizer.update:
+        if callback is not None or not _plain(optimizer, Optimizer, ("step", "update", "_update", "zero_grad")):
             return None
-        if schedule is not None and type(schedule) is not LinearDecay:
+        if schedule is not None and not (type(schedule) is LinearDecay and _plain(schedule, LinearDecay, ("step",))):
             return None
         where = {id(p): i for i, p in enumerate(optimizer.params)}
         if not all(id(p) in where for p in staged.parameters):
@@ -290,6 +291,11 @@ class _Held:
             state = getattr(optimizer, name)
             if isinstance(state, array):
                 setattr(optimizer, name, state.tolist())
+
+
+def _plain(thing: object, base: type, methods: tuple[str, ...]) -> bool:
+    """Whether these methods of `thing` are `base`'s own: not overridden by its class nor set on it."""
+    return all(getattr(type(thing), m) is getattr(base, m) and m not in vars(thing) for m in methods)
 
 
 def _batches(n: int, size: int, rng: RandomSource) -> Iterator[list[int]]:
@@ -339,14 +345,16 @@ def _staged_step(
     run, classes = staged
     expected = None
     if first:
+        leaves = [*params, *(p for p in run.parameters if p not in set(params))]  # and Values the loss reads
+        saved = [p.grad for p in leaves]
         scores = [model(x) for x in Xb]
         total = loss(scores, yb)
         if l2_weight:
             total = total + l2_weight * l2(params)
         total.backward()
         expected = (total.data, [p.grad for p in params])
-        for p in params:
-            p.grad = 0.0
+        for p, grad in zip(leaves, saved):
+            p.grad = grad  # the staged code adds the same gradients again
     value, aux = run.mean(Xb, yb) if bound is None else bound.mean()
     if expected is not None:
         grads = [p.grad for p in params]

@@ -398,6 +398,15 @@ ROWS: dict[str, Row] = {
         TypeError,
         r"^value_and_grad: params must be a list of 1 number \(",
     ),
+    "BoundBatch.value_and_grad({0.5})": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad({0.5}), TypeError, r"^value_and_grad: params must be a list of 1"
+    ),
+    "BoundBatch.value_and_grad({0.5: 1})": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad({0.5: 1}), TypeError, r"^value_and_grad: params must be a list"
+    ),
+    "BoundBatch.value_and_grad(bytearray)": R(
+        lambda w: w.fn.bind([1.0]).value_and_grad(bytearray(1)), TypeError, r"^value_and_grad: params must be a list"
+    ),
     "BoundBatch.value_and_grad(reduction='max')": R(
         lambda w: w.fn.bind([1.0]).value_and_grad([0.5], reduction="max"), ValueError, r"^value_and_grad: reduction"
     ),

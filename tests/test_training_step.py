@@ -274,3 +274,82 @@ def test_fit_does_not_hold_the_numbers_when_something_looks_at_the_values():
         )
         results.append(list(seen))
     assert all_same(results[0], results[1]) and len(set(results[0])) == 6
+
+
+def moons_signed(n=20):
+    X, labels = moons(n, noise=0.1, seed=0)
+    return X, [2 * c - 1 for c in labels]
+
+
+@pytest.mark.parametrize("staged", [True, "c"])
+def test_a_loss_that_raises_mid_training_leaves_zeroed_grads_as_the_graph_path_does(staged):
+    X, y = moons_signed()
+    results = []
+    for way in (False, staged):
+        model = MLP(2, [4, 1], seed=3)
+        optimizer = SGD(model.parameters(), lr=1e10)  # diverges: mse's square overflows at a later step
+        with pytest.raises(OverflowError):
+            fit(model, X, y, losses.mse, optimizer, 9, progress=False, staged=way, schedule=None)
+        params = model.parameters()
+        results.append(([p.data for p in params], [p.grad for p in params]))
+    assert all_same(results[0][0], results[1][0]) and all_same(results[0][1], results[1][1])
+    assert set(results[0][1]) == {0.0}  # zero_grad ran, then the forward pass raised
+
+
+class Accumulating(SGD):
+    """Zeroes the gradients every other step: gradient accumulation, which fit must not skip."""
+
+    calls = 0
+
+    def zero_grad(self):
+        self.calls += 1
+        if self.calls % 2:
+            super().zero_grad()
+
+
+@pytest.mark.parametrize("staged", [True, "c"])
+def test_custom_zero_grad_and_methods_set_on_the_objects_are_honoured(staged):
+    X, y = moons_signed()
+    runs = []
+    for way in (False, staged):
+        model = MLP(2, [4, 1], seed=1)
+        h1 = fit(model, X, y, losses.hinge, Accumulating(model.parameters(), lr=0.1), 6, progress=False, staged=way)
+        optimizer = SGD(model.parameters(), lr=0.5)
+        plain_step, seen = optimizer.step, []
+
+        def clipped_step(optimizer=optimizer, plain_step=plain_step):
+            for p in optimizer.params:
+                p.grad = max(-0.01, min(0.01, p.grad))
+            plain_step()
+
+        optimizer.step = clipped_step  # on the object, not its class
+        schedule = LinearDecay(optimizer, 0.5, 0.1, 6)
+        plain_schedule = schedule.step
+
+        def watching(model=model, plain=plain_schedule, seen=seen):  # a schedule that reads the Values
+            seen.append(model.parameters()[0].data)
+            return plain()
+
+        schedule.step = watching
+        h2 = fit(model, X, y, losses.hinge, optimizer, 6, schedule=schedule, progress=False, staged=way)
+        runs.append((h1.loss, h2.loss, seen, [p.data for p in model.parameters()]))
+    for got, expected in zip(runs[1], runs[0]):
+        assert all_same(got, expected)
+    assert len(set(runs[0][2])) == 6  # the schedule saw the Values move at every step
+
+
+@pytest.mark.parametrize("staged", [True, "c"])
+def test_a_trainable_value_the_loss_reads_besides_the_model_gets_each_batchs_gradient_once(staged):
+    X, y = moons_signed()
+    results = []
+    for way in (False, staged):
+        model = MLP(2, [4, 1], seed=1)
+        temperature = Value(1.5)
+
+        def loss(scores, targets, temperature=temperature):
+            terms = [(s * temperature - t) ** 2 for s, t in zip(scores, targets)]
+            return Value.sum(terms) * (1.0 / len(terms))
+
+        fit(model, X, y, loss, Adam(model.parameters(), lr=0.05), 4, 1e-3, progress=False, staged=way)
+        results.append((temperature.grad, [p.data for p in model.parameters()]))
+    assert same(results[0][0], results[1][0]) and all_same(results[0][1], results[1][1])
