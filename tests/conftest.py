@@ -1,7 +1,8 @@
-"""Shared helpers: PyTorch float64 as the oracle for values and gradients."""
+"""Shared helpers: PyTorch float64 as the oracle for values and gradients; bit-for-bit equality; a C cache."""
 
 from __future__ import annotations
 
+import math
 import os
 
 import pytest
@@ -34,3 +35,16 @@ def close(a: float, b: float, rel: float = 1e-12, abs_: float = 1e-12) -> bool:
     if a in (float("inf"), float("-inf")) or b in (float("inf"), float("-inf")):
         return a == b
     return abs(a - b) <= abs_ + rel * max(abs(a), abs(b))
+
+
+def same(a: float, b: float) -> bool:
+    """Equal as floats, nan equal to nan, and the same sign of zero: bit for bit, as far as a float shows."""
+    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+
+
+@pytest.fixture
+def compiled_cache(tmp_path_factory, monkeypatch):
+    """Compiled libraries go to one folder per test session, not to the user's cache."""
+    folder = tmp_path_factory.getbasetemp() / "circuitgrad-cache"
+    monkeypatch.setenv("CIRCUITGRAD_CACHE", str(folder))
+    return folder

@@ -8,6 +8,7 @@ import random
 import stat
 
 import pytest
+from conftest import same
 from test_property import OPS, UNARY_LIKE, apply
 
 from engine import StageError, Value, defop, logsumexp, silu, softplus, stage
@@ -15,16 +16,8 @@ from engine.compiled import CompileError, CompilerNotFound
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path_factory, monkeypatch):
-    """Compiled libraries go to one folder per test session, not to the user's cache."""
-    folder = tmp_path_factory.getbasetemp() / "circuitgrad-cache"
-    monkeypatch.setenv("CIRCUITGRAD_CACHE", str(folder))
-    return folder
-
-
-def same(a: float, b: float) -> bool:
-    """Equal as floats, nan equal to nan, and the same sign of zero."""
-    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+def cache(compiled_cache):
+    return compiled_cache
 
 
 EXTRA = {

@@ -9,6 +9,7 @@ import random
 from array import array
 
 import pytest
+from conftest import same
 
 from engine import Value, stage
 from engine.elementwise import Elementwise
@@ -19,16 +20,8 @@ from nn.optim import _adam, _sgd
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path_factory, monkeypatch):
-    """Compiled libraries go to one folder per test session, not to the user's cache."""
-    folder = tmp_path_factory.getbasetemp() / "circuitgrad-cache"
-    monkeypatch.setenv("CIRCUITGRAD_CACHE", str(folder))
-    return folder
-
-
-def same(a: float, b: float) -> bool:
-    """Equal as floats, nan equal to nan, and the same sign of zero."""
-    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+def cache(compiled_cache):
+    return compiled_cache
 
 
 def all_same(a, b) -> bool:
