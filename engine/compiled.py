@@ -46,8 +46,8 @@ def optimization(source: str) -> str:
     """-Og, or -O0 for a very long source (see `LARGE`).
 
     -Og keeps the optimizations that are cheap to compile: on the demo model's code
-    (2,200 lines) gcc takes about half the time it takes at -O2 (1.0 s against 1.9 s)
-    for a step 3% longer (377,000 instructions against 367,000).
+    (2,000 lines) gcc takes 0.5 s, against 1.9 s at -O2, for a step as long (369,000
+    instructions).
     """
     return "-O0" if source.count("\n") > LARGE else "-Og"
 
@@ -89,11 +89,28 @@ class CompileError(RuntimeError):
 
 
 def c_source(program: Any, n_inputs: int, n_aux: int) -> str:
-    """The C function a staged function's `Program` (written in C) describes."""
+    """The C function a staged function's `Program` (written in C) describes.
+
+    The parameters and their gradients are the arrays' entries, under the Python
+    code's names (``#define p0 cg_params[0]``): the gradients add up in place. That
+    halves gcc's time at -Og (hundreds of local accumulators live across the loop
+    weigh on its register allocator) for code as fast. Code compiled at -O0 (see
+    `LARGE`) keeps them in local variables instead, which -O0 handles better.
+    """
+    source = _c_source(program, n_inputs, n_aux, in_place=True)
+    return source if optimization(source) != "-O0" else _c_source(program, n_inputs, n_aux, in_place=False)
+
+
+def _c_source(program: Any, n_inputs: int, n_aux: int, in_place: bool) -> str:
     lines = [PRELUDE, f"{_SIGNATURE} {{", "    long cg_s = -1;  /* the sample being run; -1 in the penalty */"]
     lines.append("#define CG_FAIL(k) do { *cg_failed = cg_s; return (k); } while (0)")
-    lines += [f"    const double {name} = cg_params[{k}];" for k, name in enumerate(program.params)]
-    lines += _declare(program.param_grads, "    ")
+    if in_place:
+        lines += [f"#define {name} cg_params[{k}]" for k, name in enumerate(program.params)]
+        lines += [f"#define {name} cg_param_grads[{k}]" for k, name in enumerate(program.param_grads)]
+        lines.append(f"    for (long cg_k = 0; cg_k < {len(program.params)}; cg_k++) cg_param_grads[cg_k] = 0.0;")
+    else:
+        lines += [f"    const double {name} = cg_params[{k}];" for k, name in enumerate(program.params)]
+        lines += _declare(program.param_grads, "    ")
     if program.plus is not None:
         plus = program.plus
         lines.append("    {  /* the penalty, on the parameters alone */")
@@ -133,7 +150,8 @@ def c_source(program: Any, n_inputs: int, n_aux: int) -> str:
         lines.append("        }")
     lines.append("        }")
     lines.append("    }")
-    lines += [f"    cg_param_grads[{k}] = {name};" for k, name in enumerate(program.param_grads)]
+    if not in_place:
+        lines += [f"    cg_param_grads[{k}] = {name};" for k, name in enumerate(program.param_grads)]
     lines.append("    return 0;")
     lines.append("#undef CG_FAIL")
     lines.append("}")

@@ -124,6 +124,7 @@ class _Names:
             _PLAIN.match(label)
             and label not in _TAKEN
             and not _GENERATED.match(label)
+            and not label.startswith("cg_")  # the C code's own names
             and label not in self.used
             and f"d{label}" not in self.used
         )

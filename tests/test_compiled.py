@@ -109,6 +109,31 @@ def test_random_functions_over_every_op_match_the_staged_python_bit_for_bit(seed
     assert equal(results[0], results[1])
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_both_forms_of_the_c_code_match_the_staged_python_bit_for_bit(seed, monkeypatch):
+    """Gradients added up in place (-Og) or in local variables (-O0, for very long code: `LARGE`)."""
+    import engine.compiled
+
+    fn, params, example = random_function(seed)
+    rng = random.Random(seed)
+    batch = [[rng.uniform(-1.9, 1.9) * s for s in (1, -1, 1)] for _ in range(60)]
+    python = stage(fn, example, has_aux=True, input_grads=True)
+    batch = [x for x in batch if not isinstance(one(python, x, params)[0], type)]  # inside every op's domain
+    assert len(batch) > 10
+    results, forms = [], []
+    for large in (None, 10):
+        if large is not None:
+            monkeypatch.setattr(engine.compiled, "LARGE", large)
+        staged = stage(fn, example, has_aux=True, input_grads=True, backend="c")
+        forms.append("#define p0 cg_params[0]" in staged.c_source)
+        for how in (staged, python):
+            for p in params:
+                p.grad = 0.0
+            results.append((how.mean(batch), [p.grad for p in params]))
+    assert forms == [True, False]
+    assert equal(results[0], results[1]) and equal(results[2], results[3]) and equal(results[0], results[2])
+
+
 def test_the_c_code_reads_like_backprop_by_hand():
     staged = stage(lambda x, y, z: (x + y) * z, -2.0, 5.0, -4.0, backend="c")
     source = staged.c_source
