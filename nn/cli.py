@@ -375,7 +375,16 @@ def main(argv: list[str] | None = None) -> int:
     problem = check(args) if check is not None else ""
     if problem:
         getattr(args, "command_parser", parser).error(problem)
-    status: int = args.run(args)
+    try:
+        status: int = args.run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of the output went away (`circuitgrad gpt | head`): stop quietly, as Unix tools do,
+        # with stdout pointed at /dev/null so that Python's last flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1
     return status
 
 

@@ -78,3 +78,20 @@ def test_bad_flags_exit_2_naming_the_flag(tmp_path, capsys, flags, message):
     errors = capsys.readouterr().err.strip().splitlines()
     assert errors[-1].startswith("circuitgrad gpt: error: ") and message.format(**paths) in errors[-1], errors
     assert not (tmp_path / "out").exists()
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly(tmp_path):
+    """`circuitgrad gpt | head -1`: the pipe closes before the output is written; no traceback."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "words.txt"
+    data.write_text("abba\nbaab\nabab\n", encoding="utf-8")
+    command = [sys.executable, "-c", "import sys; from nn.cli import main; sys.exit(main(sys.argv[1:]))"]
+    flags = ["gpt", "--data", str(data), "--steps", "1", "--samples", "50", "--graph", "--out", str(tmp_path / "o")]
+    child = subprocess.Popen([*command, *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader has gone before the first line
+    error = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 1
+    assert "Traceback" not in error and "BrokenPipeError" not in error, error
