@@ -23,9 +23,10 @@ optimizers' formulas never meet either (Adam divides by at least eps).
 from __future__ import annotations
 
 import ctypes
+import keyword
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from .formula import CONSTANTS, FUNCTIONS, Formula, FormulaError
 
@@ -45,11 +46,16 @@ class Elementwise:
         self.scalars, self.temporaries = tuple(scalars), tuple(temporaries)
         if not self.steps:
             raise FormulaError("Elementwise: give at least one step")
+        for name in [*self.scalars, *(n for _, f in self.steps for n in f.names)]:
+            if not _free(name):
+                raise FormulaError(f"Elementwise: {name!r} cannot be a name (a keyword, a function, or cg_...)")
+        if len(set(self.scalars)) != len(self.scalars):
+            raise FormulaError(f"Elementwise: scalars {self.scalars} name one twice")
         self.inputs: list[str] = []
         self.outputs: list[str] = []
         assigned: set[str] = set()
         for target, formula in self.steps:
-            if target in self.scalars or not target.isidentifier() or target in FUNCTIONS or target in CONSTANTS:
+            if target in self.scalars or not _free(target):
                 raise FormulaError(f"Elementwise: cannot assign {target!r}")
             arrays = [name for name in formula.names if name not in self.scalars]
             if not arrays:
@@ -59,6 +65,7 @@ class Elementwise:
             if target not in self.outputs and target not in self.temporaries:
                 self.outputs.append(target)
         self._python: Callable[..., Any] | None = None
+        self._on: dict[tuple, Callable[..., Any]] = {}  # run_on's functions, by attributes
         self._c: Any = None
 
     def __repr__(self) -> str:
@@ -71,9 +78,36 @@ class Elementwise:
         for target, formula in self.steps:
             arrays = [name for name in formula.names if name not in self.scalars]
             expression = formula.python({name: name for name in formula.names})
-            looped = arrays[0] if len(arrays) == 1 else f"zip({', '.join(arrays)})"
+            looped = arrays[0] if len(arrays) == 1 else f"zip({', '.join(arrays)}, strict=True)"
             lines.append(f"    {target} = [{expression} for {', '.join(arrays)} in {looped}]")
         lines.append(f"    return ({''.join(name + ', ' for name in self.outputs)})")
+        return "\n".join(lines) + "\n"
+
+    def python_on_source(self, attributes: Mapping[str, str]) -> str:
+        """The steps as a Python function of objects whose attributes hold some of the arrays (x in
+        ``p.data``, say): those are read there and, when assigned, written there, in one loop."""
+        others = [name for name in self.inputs if name not in attributes]
+        lines = [f"def elementwise_on(cg_objects, {', '.join([*others, *self.scalars])}):"]
+        for target, formula in self.steps:
+            arrays = [name for name in formula.names if name not in self.scalars]
+            listed = [name for name in arrays if name not in attributes]
+            objects = target in attributes or len(listed) < len(arrays)
+            iterated = ["cg_objects", *listed] if objects else listed
+            looped = iterated[0] if len(iterated) == 1 else f"zip({', '.join(iterated)}, strict=True)"
+            # a for loop's variables outlive it: there they get names of their own, not the lists'
+            element = {name: f"cg_{name}" if target in attributes else name for name in listed}
+            loop = ["cg_object" if objects else "", *(element[name] for name in listed)]
+            loop = [name for name in loop if name]
+            where = {name: f"cg_object.{attributes[name]}" if name in attributes else name for name in formula.names}
+            where.update(element)
+            expression = formula.python(where)
+            if target in attributes:
+                lines.append(f"    for {', '.join(loop)} in {looped}:")
+                lines.append(f"        cg_object.{attributes[target]} = {expression}")
+            else:
+                lines.append(f"    {target} = [{expression} for {', '.join(loop)} in {looped}]")
+        kept = [name for name in self.outputs if name not in attributes]
+        lines.append(f"    return {{{', '.join(f'{name!r}: {name}' for name in kept)}}}")
         return "\n".join(lines) + "\n"
 
     @property
@@ -98,11 +132,24 @@ class Elementwise:
     def run(self, lists: Mapping[str, Sequence[float]], scalars: Mapping[str, float]) -> tuple[list[float], ...]:
         """The outputs, as new lists, from the input lists and the scalars' numbers."""
         if self._python is None:
-            namespace: dict[str, Any] = {name: function for name, (function, _) in FUNCTIONS.items()}
-            namespace.update(CONSTANTS)
-            exec(compile(self.python_source, "<elementwise>", "exec"), namespace)
-            self._python = namespace["elementwise"]
+            self._python = _compiled(self.python_source, "elementwise")
         return self._python(*(lists[name] for name in self.inputs), *(scalars[name] for name in self.scalars))
+
+    def run_on(
+        self,
+        objects: Sequence[Any],
+        attributes: Mapping[str, str],
+        lists: Mapping[str, Sequence[float]],
+        scalars: Mapping[str, float],
+    ) -> dict[str, list[float]]:
+        """The same steps with the arrays named in `attributes` held by `objects`, one number an object
+        (``{"x": "data", "g": "grad"}`` on Values: an optimizer's step); the other outputs, as new lists."""
+        key = tuple(sorted(attributes.items()))
+        function = self._on.get(key)
+        if function is None:
+            function = self._on[key] = _compiled(self.python_on_source(attributes), "elementwise_on")
+        others = [lists[name] for name in self.inputs if name not in attributes]
+        return function(objects, *others, *(scalars[name] for name in self.scalars))
 
     def run_c(self, arrays: Mapping[str, array], scalars: Mapping[str, float]) -> None:
         """The same in C, in place: `arrays` holds an ``array("d")`` for every input and output, all as long."""
@@ -120,3 +167,19 @@ class Elementwise:
         if any(not isinstance(a, array) or a.typecode != "d" or len(a) != n for a in given):
             raise ValueError(f"Elementwise.run_c: {', '.join(names)} must be arrays of doubles of one length")
         function(n, *(a.buffer_info()[0] for a in given), *(float(scalars[name]) for name in self.scalars))
+
+
+_RESERVED = set(FUNCTIONS) | set(CONSTANTS) | set(keyword.kwlist) | {"double", "long", "int", "float", "const", "void"}
+
+
+def _free(name: str) -> bool:
+    """Whether a formula may use `name` for an array or a scalar: not a keyword or function of Python or
+    C, nor the generated code's own names (cg_...)."""
+    return name.isidentifier() and name not in _RESERVED and not name.lower().startswith("cg_")
+
+
+def _compiled(source: str, name: str) -> Callable[..., Any]:
+    namespace: dict[str, Any] = {function: f for function, (f, _) in FUNCTIONS.items()}
+    namespace.update(CONSTANTS)
+    exec(compile(source, "<elementwise>", "exec"), namespace)
+    return cast(Callable[..., Any], namespace[name])

@@ -8,7 +8,10 @@ the argument and its type, raised before anything is changed.
 from __future__ import annotations
 
 import math
+from array import array
+from collections.abc import Mapping, Sequence
 from numbers import Real
+from typing import cast
 
 
 def as_real(x: object, what: str, kind: str = "a Value or a real number") -> float:
@@ -49,3 +52,25 @@ def as_reals(xs: object, what: str) -> list[float]:
     if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__") or not hasattr(xs, "__len__"):
         raise TypeError(f"{what} must be a list of numbers, not {xs!r}")
     return [as_real(x, f"{what}[{i}]", "a real number") for i, x in enumerate(xs)]
+
+
+def as_numbers(xs: object, n: int, what: str) -> list[float] | array:
+    """`xs` checked as n real numbers, one per parameter: an ``array("d")`` or a list of floats as it
+    is (no copy), anything else indexable (a tuple, a NumPy array) as a new list of floats. Errors
+    name `what` and, for a number, its index."""
+    count = f"{n} number" if n == 1 else f"{n} numbers"
+    if isinstance(xs, array):
+        if xs.typecode != "d":
+            raise TypeError(f"{what} must be an array of doubles (typecode 'd'), not of {xs.typecode!r}")
+        numbers: list[float] | array = xs
+    elif (
+        isinstance(xs, (str, bytes, bytearray, Mapping)) or not hasattr(xs, "__len__") or not hasattr(xs, "__getitem__")
+    ):
+        raise TypeError(f"{what} must be a list of {count} (one per parameter), not {type(xs).__name__}")
+    elif type(xs) is list and set(map(type, xs)) <= {float}:
+        numbers = xs
+    else:
+        numbers = [as_real(x, f"{what}[{i}]", "a real number") for i, x in enumerate(cast(Sequence, xs))]
+    if len(numbers) != n:
+        raise ValueError(f"{what} must hold {count} (one per parameter), not {len(numbers)}")
+    return numbers

@@ -44,8 +44,7 @@ import keyword
 import math
 import re
 from array import array
-from collections.abc import Callable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Sequence
 from itertools import chain, repeat
 from numbers import Real
 from operator import itemgetter
@@ -54,7 +53,7 @@ from typing import Any, cast
 from .formula import CONSTANTS, FUNCTIONS
 from .fused import add_up, logsumexp_of
 from .grad_mode import enable_grad
-from .number import as_real
+from .number import as_numbers, as_real
 from .op import Op
 from .value import Value, topological_order
 
@@ -118,13 +117,19 @@ class _Names:
         self.of: dict[Value, str] = {}
         self.used: set[str] = set()
 
+    def copy(self) -> _Names:
+        other = _Names()
+        other.of, other.used = dict(self.of), set(self.used)
+        return other
+
     def give(self, node: Value, generated: str) -> str:
         label = node.label
         free = (
             _PLAIN.match(label)
             and label not in _TAKEN
+            and f"d{label}" not in _TAKEN  # the gradient's name too (a label "ef" would make dx "def")
             and not _GENERATED.match(label)
-            and not label.startswith("cg_")  # the C code's own names
+            and not label.lower().startswith("cg_")  # the C code's own names (cg_params, CG_FAIL)
             and label not in self.used
             and f"d{label}" not in self.used
         )
@@ -430,7 +435,7 @@ class Program:
     """
 
     def __init__(self, staged: StagedFunction, language: str):
-        trace, names = staged.trace, staged.names
+        trace, names = staged.trace, staged.names.copy()  # its own local names: the same in every language
         writer = _Writer(names, language)
         self.writer = writer
         self.params = [names.of[p] for p in staged.parameters]
@@ -546,7 +551,7 @@ class BoundBatch:
         staged = self.staged
         if reduction not in ("mean", "sum"):
             raise ValueError(f"value_and_grad: reduction must be 'mean' or 'sum', not {reduction!r}")
-        numbers = _numbers(params, len(staged.parameters), "value_and_grad: params")
+        numbers = as_numbers(params, len(staged.parameters), "value_and_grad: params")
         out = staged._evaluate(self.data, 1.0, reduction, numbers)
         grads = out.grads if isinstance(out.grads, array) else array("d", out.grads)
         return staged._result(out, self.data.n, reduction), grads
@@ -861,12 +866,8 @@ class StagedFunction(Staged):
                 self._python_code()(params, sample, plus_seed)
             raise StageError(f"the compiled code stopped at its check {error} but the Python code did not")
         na, ni = library.n_aux, library.n_inputs
-        aux_rows = [aux[i : i + na] for i in range(0, n * na, na)] if self.has_aux else None
-        if aux_rows is not None and not na:
-            aux_rows = [[] for _ in range(n)]
-        grad_rows = [input_grads[i : i + ni] for i in range(0, n * ni, ni)] if self.input_grads else None
-        if grad_rows is not None and not ni:
-            grad_rows = [[] for _ in range(n)]
+        aux_rows = [aux[i * na : (i + 1) * na] for i in range(n)] if self.has_aux else None
+        grad_rows = [input_grads[i * ni : (i + 1) * ni] for i in range(n)] if self.input_grads else None
         return _Outcome(outs, aux_rows, grad_rows, grads, plus)
 
     def _shaped(self, flat: Sequence[float]) -> list:
@@ -976,25 +977,6 @@ def _zero(grads: list[str]) -> list[str]:
 
 def _indent(lines: list[str], depth: int) -> list[str]:
     return ["    " * depth + line for line in lines]
-
-
-def _numbers(params: object, n: int, where: str) -> list[float] | array:
-    """`params` checked: n real numbers, as a list of floats or an array of doubles."""
-    if isinstance(params, array):
-        if params.typecode != "d":
-            raise TypeError(f"{where} must be an array of doubles (typecode 'd'), not of {params.typecode!r}")
-        numbers: list[float] | array = params
-    elif isinstance(params, (str, bytes, bytearray, Value, AbstractSet, Mapping)) or not hasattr(params, "__len__"):
-        raise TypeError(
-            f"{where} must be a list of {_plural(n, 'number')} (one per parameter), not {type(params).__name__}"
-        )
-    elif type(params) is list and set(map(type, params)) <= {float}:
-        numbers = params
-    else:
-        numbers = [_data_number(x, f"{where}[{i}]") for i, x in enumerate(cast(Sequence, params))]
-    if len(numbers) != n:
-        raise ValueError(f"{where} must hold {_plural(n, 'number')} (one per parameter), not {len(numbers)}")
-    return numbers
 
 
 def _data_number(x: object, where: str) -> float:

@@ -18,11 +18,11 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from engine import Value
 from engine.elementwise import Elementwise
-from engine.number import as_real
+from engine.number import as_numbers
 
 from . import checks as check
 
@@ -60,49 +60,56 @@ class Optimizer:
             p.grad = 0.0
 
     #: the names of the per-parameter state: lists as long as `params` (or None before the first step)
-    state: tuple[str, ...] = ()
+    state_names: tuple[str, ...] = ()
 
     def step(self) -> None:
-        """Update every parameter from its `.grad`: ``p.data`` becomes `update`'s number."""
-        params = self.params
-        new = self._update([p.data for p in params], [p.grad for p in params])
-        for p, x in zip(params, new):
-            p.data = x
+        """Update every parameter from its `.grad`: the formulas of `rule`, run on the Values'
+        ``data`` (x) and ``grad`` (g)."""
+        rule, scalars = self.rule()
+        state = {name: getattr(self, name) for name in self.state_names}
+        new = rule.run_on(self.params, {"x": "data", "g": "grad"}, state, scalars)
+        self._advance(rule, new)
 
     def update(self, data: Sequence[float], grads: Sequence[float]) -> Sequence[float]:
-        """One step on plain numbers (in the order of `params`): the new numbers, touching no Value.
+        """One step on plain numbers (in the order of `params`), touching no Value.
 
         It advances the optimizer's state as `step()` does and computes the same
         numbers, bit for bit, so a training loop may keep the numbers out of the
-        Values from step to step, as NumPy or JAX code keeps arrays. With lists it
-        returns a new list; with ``array("d")`` arrays for both it runs the update
-        compiled to C (`engine.elementwise`), changes `data` in place and returns it
-        (the state, SGD's buffers or Adam's m and v, is then kept as arrays, changed
-        in place). The arguments are checked before the state changes.
+        Values from step to step, as NumPy or JAX code keeps arrays. `data` is the
+        parameters' numbers, `grads` their gradients, and the result the new numbers
+        (not a change to add, as optax's update gives). Given a list, it returns a
+        new list. Given an ``array("d")``, it runs the formulas compiled to C
+        (`engine.elementwise`), changes the array in place and returns it; the state
+        (SGD's buffers, Adam's m and v) is then kept as arrays too, changed in place.
+        Both arguments are checked before the state changes.
         """
-        where = f"{type(self).__name__}.update"
-        data, grads = _numbers(data, "data", where, len(self.params)), _numbers(grads, "grads", where, len(self.params))
+        where, n = f"{type(self).__name__}.update", len(self.params)
+        data, grads = as_numbers(data, n, f"{where}: data"), as_numbers(grads, n, f"{where}: grads")
         return self._update(data, grads)
 
     def _update(self, data: Sequence[float], grads: Sequence[float]) -> Sequence[float]:
         rule, scalars = self.rule()
-        new: dict[str, Any]
-        if isinstance(data, array) and isinstance(grads, array):
-            new = {"x": data, "g": grads}
-            for name in self.state:
+        if isinstance(data, array):
+            arrays = {"x": data, "g": grads if isinstance(grads, array) else array("d", grads)}
+            for name in self.state_names:
                 held = getattr(self, name)
-                if name in rule.outputs and not isinstance(held, array):  # the C code updates it in place
+                if name in rule.outputs and not isinstance(held, array):  # the C code changes it in place
                     held = array("d", held) if held is not None else array("d", bytes(8 * len(data)))
-                new[name] = held
-            rule.run_c(new, scalars)
-        else:
-            lists = {"x": data, "g": grads, **{name: getattr(self, name) for name in self.state}}
-            new = dict(zip(rule.outputs, rule.run(lists, scalars)))
-        for name in self.state:
+                arrays[name] = held
+            rule.run_c(arrays, scalars)
+            self._advance(rule, arrays)
+            return data
+        lists = {"x": data, "g": grads, **{name: getattr(self, name) for name in self.state_names}}
+        new = dict(zip(rule.outputs, rule.run(lists, scalars)))
+        self._advance(rule, new)
+        return new["x"]
+
+    def _advance(self, rule: Elementwise, new: dict[str, Any]) -> None:
+        """Keep the state the formulas computed, and count the step."""
+        for name in self.state_names:
             if name in rule.outputs:
                 setattr(self, name, new[name])
         self._stepped()
-        return new["x"]
 
     def rule(self) -> tuple[Elementwise, dict[str, float]]:
         """The next step's formulas (an `engine.elementwise.Elementwise`: print it, or its
@@ -120,7 +127,7 @@ class SGD(Optimizer):
     p -= lr * buf: PyTorch's form, with no dampening.
     """
 
-    state = ("buffers",)
+    state_names = ("buffers",)
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
@@ -141,6 +148,8 @@ class Adam(Optimizer):
     p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps).
     `betas` are two numbers in [0, 1), `eps` a number > 0.
     """
+
+    state_names = ("m", "v")
 
     def __init__(
         self,
@@ -163,10 +172,8 @@ class Adam(Optimizer):
         self.eps = check.positive(eps, "eps", "Adam")
         self.weight_decay = check.non_negative(weight_decay, "weight_decay", "Adam")
         self.t = 0
-        self.m: Sequence[float] = [0.0] * len(self.params)
+        self.m: Sequence[float] = [0.0] * len(self.params)  # lists, or arrays after a compiled update
         self.v: Sequence[float] = [0.0] * len(self.params)
-
-    state = ("m", "v")
 
     def rule(self) -> tuple[Elementwise, dict[str, float]]:
         t = self.t + 1
@@ -214,24 +221,6 @@ def _adam(decay: bool) -> Elementwise:
     return Elementwise(
         steps, scalars=("a", "beta2", "b", "c", "correction2_sqrt", "eps", "weight_decay"), temporaries=("d",)
     )
-
-
-def _numbers(xs: object, name: str, where: str, n: int) -> Sequence[float]:
-    """`xs` checked: n real numbers, as an array of doubles (kept) or a list of floats."""
-    if isinstance(xs, array):
-        if xs.typecode != "d":
-            raise TypeError(f"{where}: {name} must be an array of doubles (typecode 'd'), not of {xs.typecode!r}")
-        numbers: Sequence[float] = xs
-    elif not check.is_list_like(xs):
-        raise TypeError(f"{where}: {name} must be a list of {check.plural(n, 'number')}, not {check.shown(xs)}")
-    elif type(xs) is list and set(map(type, xs)) <= {float}:
-        numbers = xs
-    else:
-        numbers = [as_real(x, f"{where}: {name}[{i}]", "a real number") for i, x in enumerate(cast(Sequence, xs))]
-    if len(numbers) != n:
-        count = check.plural(n, "number")
-        raise ValueError(f"{where}: {name} must hold {count} (one per parameter), not {len(numbers)}")
-    return numbers
 
 
 def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:

@@ -199,7 +199,7 @@ def fit(
                 if bound is None:
                     Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
                 if held is not None:
-                    held.grads = held.zeros  # zero_grad: what the Values show if the step stops here
+                    held.zero_grad()
                     (value, aux), held.grads = held.bound.value_and_grad(held.staged_numbers())
                     scores = _scores(aux, held.classes)
                 else:
@@ -231,7 +231,7 @@ def fit(
                     bar.set_postfix(loss=f"{value:.4f}", accuracy=f"{history.accuracy[-1]:.0%}")
                     bar.update()
                 if bound is not None and run is not None and k == 0:
-                    held = _Held.of(bound, run[1], optimizer, schedule, callback)
+                    held = _Held.if_possible(bound, run[1], optimizer, schedule, callback)
     finally:
         if held is not None:
             held.write_back()
@@ -260,17 +260,24 @@ class _Held:
         self.zeros = array("d", bytes(8 * len(bound.staged.parameters)))
 
     @classmethod
-    def of(cls, bound: BoundBatch, classes: bool, optimizer: Optimizer, schedule: Any, callback: Any) -> _Held | None:
+    def if_possible(
+        cls, bound: BoundBatch, classes: bool, optimizer: Optimizer, schedule: Any, callback: Any
+    ) -> _Held | None:
+        """Held numbers for this training, or None where something else may look at the Values."""
         staged = bound.staged
-        if callback is not None or not _plain(optimizer, Optimizer, ("step", "update", "_update", "zero_grad")):
+        if callback is not None or not _own(optimizer, Optimizer, ("step", "update", "_update", "zero_grad")):
             return None
-        if schedule is not None and not (type(schedule) is LinearDecay and _plain(schedule, LinearDecay, ("step",))):
+        if schedule is not None and not (type(schedule) is LinearDecay and _own(schedule, LinearDecay, ("step",))):
             return None
         where = {id(p): i for i, p in enumerate(optimizer.params)}
         if not all(id(p) in where for p in staged.parameters):
             return None  # a parameter the optimizer does not update would gather gradients step after step
         order = [where[id(p)] for p in staged.parameters]
         return cls(bound, classes, optimizer, None if order == list(range(len(optimizer.params))) else order)
+
+    def zero_grad(self) -> None:
+        """What optimizer.zero_grad() does to the Values: if the step stops now, they show zeros."""
+        self.grads = self.zeros
 
     def staged_numbers(self) -> Sequence[float]:
         return self.numbers if self.order is None else [self.numbers[i] for i in self.order]
@@ -287,13 +294,13 @@ class _Held:
         optimizer = self.optimizer
         for p, x, g in zip(optimizer.params, self.numbers, self.optimizer_grads()):
             p.data, p.grad = x, g
-        for name in optimizer.state:  # the compiled update keeps the state in arrays
+        for name in optimizer.state_names:  # the compiled update keeps the state in arrays
             state = getattr(optimizer, name)
             if isinstance(state, array):
                 setattr(optimizer, name, state.tolist())
 
 
-def _plain(thing: object, base: type, methods: tuple[str, ...]) -> bool:
+def _own(thing: object, base: type, methods: tuple[str, ...]) -> bool:
     """Whether these methods of `thing` are `base`'s own: not overridden by its class nor set on it."""
     return all(getattr(type(thing), m) is getattr(base, m) and m not in vars(thing) for m in methods)
 
@@ -345,7 +352,8 @@ def _staged_step(
     run, classes = staged
     expected = None
     if first:
-        leaves = [*params, *(p for p in run.parameters if p not in set(params))]  # and Values the loss reads
+        known = set(params)
+        leaves = [*params, *(p for p in run.parameters if p not in known)]  # and Values the loss reads
         saved = [p.grad for p in leaves]
         scores = [model(x) for x in Xb]
         total = loss(scores, yb)

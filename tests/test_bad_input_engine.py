@@ -382,10 +382,14 @@ ROWS: dict[str, Row] = {
         lambda w: w.fn.bind([1.0]).value_and_grad([1.0, 2.0]), ValueError, r"^value_and_grad: params must hold 1 n"
     ),
     "BoundBatch.value_and_grad(['a'])": R(
-        lambda w: w.fn.bind([1.0]).value_and_grad(["a"]), TypeError, r"^value_and_grad: params\[0\] must be a number"
+        lambda w: w.fn.bind([1.0]).value_and_grad(["a"]),
+        TypeError,
+        r"^value_and_grad: params\[0\] must be a real number, not str",
     ),
     "BoundBatch.value_and_grad([Value])": R(
-        lambda w: w.fn.bind([1.0]).value_and_grad([w.p]), TypeError, r"^value_and_grad: params\[0\] must be a num"
+        lambda w: w.fn.bind([1.0]).value_and_grad([w.p]),
+        TypeError,
+        r"^value_and_grad: params\[0\] must be a real number, not Value",
     ),
     "BoundBatch.value_and_grad(array('d') too long)": R(
         lambda w: w.fn.bind([1.0]).value_and_grad(array("d", [1.0, 2.0])), ValueError, r"^value_and_grad: params m"

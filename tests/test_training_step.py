@@ -69,8 +69,8 @@ def test_value_and_grad_checks_params_before_anything_runs():
         ([], ValueError, "must hold 1 number"),
         (array("d", [1.0, 2.0]), ValueError, "must hold 1 number"),
         (array("i", [1]), TypeError, "typecode 'd'"),
-        ([w], TypeError, r"params\[0\] must be a number"),
-        (["1"], TypeError, r"params\[0\] must be a number"),
+        ([w], TypeError, r"params\[0\] must be a real number"),
+        (["1"], TypeError, r"params\[0\] must be a real number"),
         (w, TypeError, "must be a list of 1 number"),
         (None, TypeError, "must be a list of 1 number"),
     ]:
@@ -109,7 +109,17 @@ def test_every_optimizer_rule_compiled_equals_its_python_bit_for_bit(rule):
 def test_elementwise_reads_like_the_formulas_and_refuses_nonsense():
     rule = Elementwise([("d", "g + decay * x"), ("x", "x - lr * d")], scalars=("lr", "decay"), temporaries=("d",))
     assert rule.inputs == ["g", "x"] and rule.outputs == ["x"]
-    assert "    x = [x - lr * d for x, d in zip(x, d)]" in rule.python_source
+    assert "    x = [x - lr * d for x, d in zip(x, d, strict=True)]" in rule.python_source
+    on = rule.python_on_source({"x": "data", "g": "grad"})  # on Values: x is p.data, g is p.grad
+    assert "d = [cg_object.grad + decay * cg_object.data for cg_object in cg_objects]" in on
+    assert "for cg_object, cg_d in zip(cg_objects, d, strict=True):" in on
+    assert "cg_object.data = cg_object.data - lr * cg_d" in on
+    values = [Value(2.0), Value(-1.0)]
+    values[0].grad, values[1].grad = 1.0, -0.0
+    assert rule.run_on(values, {"x": "data", "g": "grad"}, {}, {"lr": 0.5, "decay": 0.0}) == {}
+    assert [v.data for v in values] == [1.5, -1.0]
+    with pytest.raises(ValueError, match="zip"):  # state of another length is refused, not cut short
+        rule.run({"g": [1.0], "x": [2.0, 3.0]}, {"lr": 0.5, "decay": 0.0})
     assert "double d = (g + (decay * x));" in rule.c_source and "cg_x[cg_i] = x;" in rule.c_source
     assert rule.run({"g": [1.0], "x": [2.0]}, {"lr": 0.5, "decay": 0.0}) == ([1.5],)
     with pytest.raises(ValueError, match="arrays of doubles of one length"):
@@ -122,6 +132,9 @@ def test_elementwise_reads_like_the_formulas_and_refuses_nonsense():
         ([("exp", "x")], "cannot assign 'exp'"),
         ([("x", "lr * 2.0")], "reads no array"),
         ([("x", "__import__('os')")], "not one of"),
+        ([("x", "lambda * 2.0")], "not a Python expression"),
+        ([("double", "x")], "cannot assign 'double'"),
+        ([("x", "cg_x * lr")], "cannot be a name"),
     ]:
         with pytest.raises(FormulaError, match=words):
             Elementwise(steps, scalars=("lr",))
@@ -154,7 +167,7 @@ def test_update_on_lists_and_compiled_on_arrays_is_step_bit_for_bit(which):
         numbers = on_lists.update(numbers, grads)
         assert on_arrays.update(held, array("d", grads)) is held  # in place
         assert all_same(numbers, [p.data for p in values]) and all_same(held, numbers)
-        for name in stepped.state:
+        for name in stepped.state_names:
             assert all_same(getattr(on_lists, name) or [], getattr(stepped, name) or [])
             assert all_same(getattr(on_arrays, name) or [], getattr(stepped, name) or [])
     assert getattr(on_arrays, "t", 4) == getattr(stepped, "t", 4) == 4
@@ -179,7 +192,7 @@ def train(staged, make_optimizer, steps=12, schedule=True, reverse=False):
     optimizer = make_optimizer(params[::-1] if reverse else params)
     decay = LinearDecay(optimizer, optimizer.lr, optimizer.lr * 0.1, steps) if schedule else None
     history = fit(model, X, y, losses.hinge, optimizer, steps, 1e-3, decay, progress=False, staged=staged)
-    state = {name: list(getattr(optimizer, name) or []) for name in optimizer.state}
+    state = {name: list(getattr(optimizer, name) or []) for name in optimizer.state_names}
     return history, params, optimizer, state
 
 
@@ -216,7 +229,7 @@ class Stop(Exception):
 def test_an_interrupted_fit_leaves_the_values_as_the_graph_path_does(staged, at, monkeypatch):
     """An exception inside the optimizer's update at its `at`-th call (the update of step at - 1)."""
     calls = []
-    for method in ("run", "run_c"):
+    for method in ("run", "run_on", "run_c"):
         original = getattr(Elementwise, method)
 
         def stopping(self, *args, original=original):
