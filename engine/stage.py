@@ -786,7 +786,8 @@ class StagedFunction(Staged):
         plus_seed = 0.0 + 1.0 * seed
         if self.backend == "c":
             return self._run_c(params, data, g, plus_seed)
-        samples = list(zip(zip(*data.columns), repeat(g), data.variants))
+        rows = zip(*data.columns) if data.columns else repeat((), data.n)  # every argument static: no inputs
+        samples = list(zip(rows, repeat(g), data.variants))
         with enable_grad():
             outputs, grads, plus = self._python_code()(params, samples[::-1], plus_seed)
         outputs.reverse()

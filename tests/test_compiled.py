@@ -301,3 +301,26 @@ def test_bind_checks_its_batches_before_anything_changes():
     with pytest.raises(TypeError, match="gradient"):
         staged.bind([1.0], [2.0]).mean(gradient="1")
     assert w.grad == 0.25
+
+
+def test_no_aux_values_and_no_traced_inputs_compile_as_they_stage():
+    w = Value(0.5)
+    for backend in ("python", "c"):
+        staged = stage(lambda x: ((w * x).tanh(), []), 1.0, has_aux=True, backend=backend)
+        assert staged(0.5) == (math.tanh(0.25), []) and staged.mean([0.5, 1.0])[1] == [[], []]
+        picked = stage(lambda k: w * (2.0 if k else 3.0), 1, static=(0,), input_grads=True, backend=backend)
+        assert picked.mean([0, 1]) == (1.25, [[], []])
+
+
+def test_labels_that_would_clash_in_generated_code_are_not_used_as_names():
+    params = [Value(0.5, "CG_FAIL"), Value(0.2, "o"), Value(0.1, "ef"), Value(0.3, "cg_params"), Value(0.7, "w")]
+
+    def fn(x):
+        a, b, c, d, w = params
+        return (x * a + b).tanh() * c + d * w
+
+    python, c = stage(fn, 1.0), stage(fn, 1.0, backend="c")
+    assert same(python(0.3), c(0.3))
+    assert python.source == c.source  # the same Python code, whichever backend is asked for
+    assert "#define w cg_params[4]" in c.c_source and "dw" in python.source  # a free label is kept
+    assert " def " not in python.source and "double do" not in c.c_source
