@@ -539,13 +539,15 @@ class BoundBatch:
     def value_and_grad(self, params: Sequence[float], reduction: str = "mean") -> tuple[Any, array]:
         """(what ``mean()`` returns, the gradient of each parameter) with the parameters at these numbers.
 
+        It evaluates now, on the bound batch (`engine.value_and_grad(f)`, by contrast,
+        makes a function of Values).
+
         `params` holds one number per parameter, in the order of ``staged.parameters``
         (a list, or an ``array("d")``). Nothing is read from or written to a Value: the
         gradients are returned, equal bit for bit to the ``.grad`` that ``mean()`` leaves
         on zeroed parameters, as an ``array("d")``. A training loop can keep the numbers
-        (and an optimizer's state: `nn.Optimizer.update`) in arrays from step to step,
-        as NumPy or JAX code does, and write them back to the Values when it ends
-        (`nn.fit` does, for staged full batches).
+        (and an optimizer's state) in arrays from step to step, as NumPy or JAX code
+        does, and write them back to the Values when it ends.
         ``reduction="sum"`` is ``sum()`` instead of ``mean()``.
         """
         staged = self.staged

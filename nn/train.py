@@ -143,11 +143,12 @@ def fit(
     compiles that code to C first (`engine.compiled`: the same numbers again). With
     full batches the data is checked and packed once (`StagedFunction.bind`), so
     changes to X and y during training are not seen; and from the second step on,
-    when nothing else looks at the Values (no callback, an optimizer whose step() and
-    update() are Optimizer's, a LinearDecay schedule or none), the parameters'
-    numbers and, compiled, the optimizer's state stay in arrays between steps
-    (`BoundBatch.value_and_grad`, `Optimizer.update`) and are written back to the
-    Values (data and grad) when training ends, however it ends: the same numbers.
+    when nothing else can look at the Values (no callback, an optimizer whose
+    zero_grad, step and update are the library's, a LinearDecay schedule or none, and
+    every parameter the loss reaches in the optimizer), the parameters' numbers (and,
+    compiled, the optimizer's state, in arrays) stay out of the Values between steps
+    (`BoundBatch.value_and_grad`, `Optimizer.update`) and are written back to them
+    (data and grad) when training ends, however it ends: the same numbers.
 
     Python's cyclic garbage collector is paused during training (`engine.gc_paused`):
     the graphs hold no reference cycles, and in a busy process its passes would
@@ -190,7 +191,7 @@ def fit(
         tqdm = require("tqdm", "the progress bar needs tqdm", "(or pass progress=False)").tqdm  # a text bar
         bar = tqdm(total=steps, desc="training", unit="step")
     run = _stage_one_sample(model, loss, X, y, l2_weight, params, staged) if staged else None
-    held: _Held | None = None  # from the second step of staged full-batch training: numbers in lists
+    held: _Held | None = None  # from the second step of staged full-batch training: numbers out of the Values
     try:
         with gc_paused():
             bound = None  # the whole data set, checked and packed once, when every batch is all of it
