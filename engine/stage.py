@@ -45,6 +45,7 @@ import math
 import re
 from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import chain, repeat
 from numbers import Real
 from operator import itemgetter
@@ -498,21 +499,16 @@ class _Batch:
         return self._packed
 
 
+@dataclass(slots=True)
 class _Outcome:
     """A batch run through the code: each sample's value, aux values (a list a sample, or None without
     aux) and input gradients (or None), the parameters' gradients, and the penalty's value."""
 
-    __slots__ = ("values", "aux", "input_grads", "grads", "plus")
-
-    def __init__(
-        self,
-        values: list[float],
-        aux: list[list[float]] | None,
-        input_grads: list[Sequence[float]] | None,
-        grads: Sequence[float],
-        plus: float,
-    ):
-        self.values, self.aux, self.input_grads, self.grads, self.plus = values, aux, input_grads, grads, plus
+    values: list[float]
+    aux: list[list[float]] | None
+    input_grads: list[Sequence[float]] | None
+    grads: array
+    plus: float
 
 
 class BoundBatch:
@@ -555,8 +551,7 @@ class BoundBatch:
             raise ValueError(f"value_and_grad: reduction must be 'mean' or 'sum', not {reduction!r}")
         numbers = as_numbers(params, len(staged.parameters), "value_and_grad: params")
         out = staged._evaluate(self.data, 1.0, reduction, numbers)
-        grads = out.grads if isinstance(out.grads, array) else array("d", out.grads)
-        return staged._result(out, self.data.n, reduction), grads
+        return staged._result(out, self.data.n, reduction), out.grads
 
 
 class StagedFunction(Staged):
@@ -649,6 +644,7 @@ class StagedFunction(Staged):
             self.names.give(node, f"v{k}")
         self._python: Callable[..., Any] | None = None  # the Python code, compiled when first needed
         self._python_source: str | None = None
+        self._namespace: dict[str, Any] = {}  # the Python code's names (its op functions), with its source
         self._c_source: str | None = None
         self._library: Any = None  # the compiled C code, built when first called (engine.compiled)
         if self.backend == "c":
@@ -795,7 +791,7 @@ class StagedFunction(Staged):
         outputs.reverse()
         aux = [list(o[1]) for o in outputs] if self.has_aux else None
         input_grads = [o[2] for o in outputs] if self.input_grads else None
-        return _Outcome([o[0] for o in outputs], aux, input_grads, list(grads), plus)
+        return _Outcome([o[0] for o in outputs], aux, input_grads, array("d", grads), plus)
 
     def _variants_of(self, batches: Sequence[Sequence], n: int, what: str) -> list[int]:
         """Each sample's trace, by its static arguments; a new value is traced now (the code is written again)."""

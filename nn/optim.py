@@ -133,7 +133,7 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         self.momentum = check.non_negative(momentum, "momentum", "SGD")
         self.weight_decay = check.non_negative(weight_decay, "weight_decay", "SGD")
-        self.buffers: list[float] | None = None
+        self.buffers: Sequence[float] | None = None  # a list, or an array after a compiled update
 
     def rule(self) -> tuple[Elementwise, dict[str, float]]:
         first = self.momentum and self.buffers is None
