@@ -507,7 +507,7 @@ class _Outcome:
     values: list[float]
     aux: list[list[float]] | None
     input_grads: list[Sequence[float]] | None
-    grads: array
+    grads: Sequence[float]  # a tuple from the Python code, an array from the C code
     plus: float
 
 
@@ -551,7 +551,8 @@ class BoundBatch:
             raise ValueError(f"value_and_grad: reduction must be 'mean' or 'sum', not {reduction!r}")
         numbers = as_numbers(params, len(staged.parameters), "value_and_grad: params")
         out = staged._evaluate(self.data, 1.0, reduction, numbers)
-        return staged._result(out, self.data.n, reduction), out.grads
+        grads = out.grads if isinstance(out.grads, array) else array("d", out.grads)
+        return staged._result(out, self.data.n, reduction), grads
 
 
 class StagedFunction(Staged):
@@ -791,7 +792,7 @@ class StagedFunction(Staged):
         outputs.reverse()
         aux = [list(o[1]) for o in outputs] if self.has_aux else None
         input_grads = [o[2] for o in outputs] if self.input_grads else None
-        return _Outcome([o[0] for o in outputs], aux, input_grads, array("d", grads), plus)
+        return _Outcome([o[0] for o in outputs], aux, input_grads, grads, plus)
 
     def _variants_of(self, batches: Sequence[Sequence], n: int, what: str) -> list[int]:
         """Each sample's trace, by its static arguments; a new value is traced now (the code is written again)."""
