@@ -12,12 +12,13 @@ An optimizer's step is a few formulas applied to every parameter alike, as
 Each step assigns a name from a formula of the op table's language
 (`engine.formula`); the names that are not `scalars` are arrays, one number per
 element. `run` computes the steps over Python lists, one list comprehension a
-step; `run_c` does the same in place on ``array("d")`` arrays, one C loop over
-the elements, compiled once by the system C compiler (`engine.compiled`: cached,
-no fused multiply-adds). Both do the same operations in the same order, so their
-numbers are equal bit for bit wherever the Python code runs: where Python raises
-(a division by zero, sqrt of a negative number) C gives inf or nan. The
-optimizers' formulas never meet either (Adam divides by at least eps).
+step; `run_on` the same with some arrays held as attributes of objects (an
+optimizer's step on Values); `run_c` the same in place on ``array("d")`` arrays,
+one C loop over the elements, compiled once by the system C compiler
+(`engine.compiled`: cached, no fused multiply-adds). All do the same operations in
+the same order, so their numbers are equal bit for bit wherever the Python code
+runs: where Python raises (a division by zero, sqrt of a negative number) C gives
+inf or nan. The optimizers' formulas never meet either (Adam divides by at least eps).
 """
 
 from __future__ import annotations
@@ -64,30 +65,21 @@ class Elementwise:
             assigned.add(target)
             if target not in self.outputs and target not in self.temporaries:
                 self.outputs.append(target)
-        self._python: Callable[..., Any] | None = None
-        self._on: dict[tuple, Callable[..., Any]] = {}  # run_on's functions, by attributes
+        self._python: dict[tuple, Callable[..., Any]] = {}  # the Python functions, by attributes
         self._c: Any = None
 
     def __repr__(self) -> str:
         return "Elementwise(" + "; ".join(f"{target} = {formula.text}" for target, formula in self.steps) + ")"
 
-    @property
-    def python_source(self) -> str:
-        """The steps as a Python function of the input lists and the scalars; it returns the outputs."""
-        lines = [f"def elementwise({', '.join([*self.inputs, *self.scalars])}):"]
-        for target, formula in self.steps:
-            arrays = [name for name in formula.names if name not in self.scalars]
-            expression = formula.python({name: name for name in formula.names})
-            looped = arrays[0] if len(arrays) == 1 else f"zip({', '.join(arrays)}, strict=True)"
-            lines.append(f"    {target} = [{expression} for {', '.join(arrays)} in {looped}]")
-        lines.append(f"    return ({''.join(name + ', ' for name in self.outputs)})")
-        return "\n".join(lines) + "\n"
-
-    def python_on_source(self, attributes: Mapping[str, str]) -> str:
-        """The steps as a Python function of objects whose attributes hold some of the arrays (x in
-        ``p.data``, say): those are read there and, when assigned, written there, in one loop."""
+    def python_source(self, attributes: Mapping[str, str] | None = None) -> str:
+        """The steps as a Python function of the input lists and the scalars, one list comprehension a
+        step; it returns the outputs by name. With `attributes` (``{"x": "data"}``), the function takes
+        objects first, and those arrays are their attributes: read there and, when assigned, written
+        there, in one loop (an optimizer's step on Values)."""
+        attributes = attributes or {}
         others = [name for name in self.inputs if name not in attributes]
-        lines = [f"def elementwise_on(cg_objects, {', '.join([*others, *self.scalars])}):"]
+        first = ["cg_objects"] if attributes else []
+        lines = [f"def elementwise({', '.join([*first, *others, *self.scalars])}):"]
         for target, formula in self.steps:
             arrays = [name for name in formula.names if name not in self.scalars]
             listed = [name for name in arrays if name not in attributes]
@@ -96,11 +88,9 @@ class Elementwise:
             looped = iterated[0] if len(iterated) == 1 else f"zip({', '.join(iterated)}, strict=True)"
             # a for loop's variables outlive it: there they get names of their own, not the lists'
             element = {name: f"cg_{name}" if target in attributes else name for name in listed}
-            loop = ["cg_object" if objects else "", *(element[name] for name in listed)]
-            loop = [name for name in loop if name]
+            loop = [*(["cg_object"] if objects else []), *(element[name] for name in listed)]
             where = {name: f"cg_object.{attributes[name]}" if name in attributes else name for name in formula.names}
-            where.update(element)
-            expression = formula.python(where)
+            expression = formula.python({**where, **element})
             if target in attributes:
                 lines.append(f"    for {', '.join(loop)} in {looped}:")
                 lines.append(f"        cg_object.{attributes[target]} = {expression}")
@@ -129,11 +119,9 @@ class Elementwise:
         lines += ["    }", "}"]
         return "\n".join(lines) + "\n"
 
-    def run(self, lists: Mapping[str, Sequence[float]], scalars: Mapping[str, float]) -> tuple[list[float], ...]:
-        """The outputs, as new lists, from the input lists and the scalars' numbers."""
-        if self._python is None:
-            self._python = _compiled(self.python_source, "elementwise")
-        return self._python(*(lists[name] for name in self.inputs), *(scalars[name] for name in self.scalars))
+    def run(self, lists: Mapping[str, Sequence[float]], scalars: Mapping[str, float]) -> dict[str, list[float]]:
+        """The outputs, by name, as new lists, from the input lists and the scalars' numbers."""
+        return self.run_on((), {}, lists, scalars)
 
     def run_on(
         self,
@@ -145,11 +133,12 @@ class Elementwise:
         """The same steps with the arrays named in `attributes` held by `objects`, one number an object
         (``{"x": "data", "g": "grad"}`` on Values: an optimizer's step); the other outputs, as new lists."""
         key = tuple(sorted(attributes.items()))
-        function = self._on.get(key)
+        function = self._python.get(key)
         if function is None:
-            function = self._on[key] = _compiled(self.python_on_source(attributes), "elementwise_on")
+            function = self._python[key] = _compiled(self.python_source(attributes))
         others = [lists[name] for name in self.inputs if name not in attributes]
-        return function(objects, *others, *(scalars[name] for name in self.scalars))
+        leading = (objects,) if attributes else ()
+        return function(*leading, *others, *(scalars[name] for name in self.scalars))
 
     def run_c(self, arrays: Mapping[str, array], scalars: Mapping[str, float]) -> None:
         """The same in C, in place: `arrays` holds an ``array("d")`` for every input and output, all as long."""
@@ -178,8 +167,8 @@ def _free(name: str) -> bool:
     return name.isidentifier() and name not in _RESERVED and not name.lower().startswith("cg_")
 
 
-def _compiled(source: str, name: str) -> Callable[..., Any]:
+def _compiled(source: str) -> Callable[..., Any]:
     namespace: dict[str, Any] = {function: f for function, (f, _) in FUNCTIONS.items()}
     namespace.update(CONSTANTS)
     exec(compile(source, "<elementwise>", "exec"), namespace)
-    return cast(Callable[..., Any], namespace[name])
+    return cast(Callable[..., Any], namespace["elementwise"])

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from numbers import Real
-from typing import cast
 
 
 def as_real(x: object, what: str, kind: str = "a Value or a real number") -> float:
@@ -70,7 +69,7 @@ def as_numbers(xs: object, n: int, what: str) -> list[float] | array:
     elif type(xs) is list and set(map(type, xs)) <= {float}:
         numbers = xs
     else:
-        numbers = [as_real(x, f"{what}[{i}]", "a real number") for i, x in enumerate(cast(Sequence, xs))]
+        numbers = as_reals(xs, what)
     if len(numbers) != n:
         raise ValueError(f"{what} must hold {count} (one per parameter), not {len(numbers)}")
     return numbers

@@ -100,7 +100,7 @@ class Optimizer:
             self._advance(rule, arrays)
             return data
         lists = {"x": data, "g": grads, **{name: getattr(self, name) for name in self.state_names}}
-        new = dict(zip(rule.outputs, rule.run(lists, scalars)))
+        new = rule.run(lists, scalars)
         self._advance(rule, new)
         return new["x"]
 

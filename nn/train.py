@@ -289,7 +289,7 @@ class _Held:
         grads = [0.0] * len(self.numbers)  # zero_grad's 0.0 for a parameter the loss does not reach
         for g, i in zip(self.grads, self.order):
             grads[i] = g
-        return array("d", grads) if isinstance(self.numbers, array) else grads
+        return grads
 
     def write_back(self) -> None:
         optimizer = self.optimizer

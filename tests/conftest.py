@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 
 import pytest
 
@@ -48,3 +49,22 @@ def compiled_cache(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.getbasetemp() / "circuitgrad-cache"
     monkeypatch.setenv("CIRCUITGRAD_CACHE", str(folder))
     return folder
+
+
+def grouped_hinge(seed: int, n: int, backend: str):
+    """A staged hinge loss over three Values, with a list argument, a number and a static one (two traces):
+    (the Values, the staged function, X, y, groups) for n random samples; the labels are ints, as often."""
+    from engine import Value, stage
+
+    rng = random.Random(seed)
+    w = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+
+    def loss(x, label, group):
+        score = Value.dot(w[:2], x) + w[2]
+        return (1.0 - label * score).relu() * (2.0 if group == "b" else 1.0), [score]
+
+    X = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(n)]
+    y = [rng.choice([-1, 1]) for _ in X]
+    groups = [rng.choice("ab") for _ in X]
+    staged = stage(loss, X[0], y[0], groups[0], static=(2,), has_aux=True, input_grads=True, backend=backend)
+    return w, staged, X, y, groups

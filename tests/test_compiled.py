@@ -8,7 +8,7 @@ import random
 import stat
 
 import pytest
-from conftest import same
+from conftest import grouped_hinge, same
 from test_property import OPS, UNARY_LIKE, apply
 
 from engine import StageError, Value, defop, logsumexp, silu, softplus, stage
@@ -252,17 +252,7 @@ def test_bad_backends_are_clear_errors():
 
 @pytest.mark.parametrize("backend", ["python", "c"])
 def test_a_bound_batch_gives_the_batchs_numbers_bit_for_bit_and_is_a_snapshot(backend):
-    rng = random.Random(7)
-    w = [Value(rng.uniform(-1, 1)) for _ in range(3)]
-
-    def loss(x, label, group):  # a list argument, a number, and a static one (two traces)
-        score = Value.dot(w[:2], x) + w[2]
-        return (1.0 - label * score).relu() * (2.0 if group == "b" else 1.0), [score]
-
-    X = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(40)]
-    y = [rng.choice([-1, 1]) for _ in X]  # ints, as labels often are
-    groups = [rng.choice("ab") for _ in X]
-    staged = stage(loss, X[0], y[0], groups[0], static=(2,), has_aux=True, input_grads=True, backend=backend)
+    w, staged, X, y, groups = grouped_hinge(7, 40, backend)
     for how in ("mean", "sum"):
         for p in w:
             p.grad = 0.5  # leaves accumulate: the same totals are added to what is there

@@ -9,7 +9,7 @@ import random
 from array import array
 
 import pytest
-from conftest import same
+from conftest import grouped_hinge, same
 
 from engine import Value, stage
 from engine.elementwise import Elementwise
@@ -24,6 +24,11 @@ def cache(compiled_cache):
     return compiled_cache
 
 
+def moons_signed(n=20):
+    X, labels = moons(n, noise=0.1, seed=0)
+    return X, [2 * c - 1 for c in labels]
+
+
 def all_same(a, b) -> bool:
     a, b = list(a), list(b)
     return len(a) == len(b) and all(map(same, a, b))
@@ -34,17 +39,8 @@ def all_same(a, b) -> bool:
 
 @pytest.mark.parametrize("backend", ["python", "c"])
 def test_value_and_grad_is_mean_on_zeroed_grads_at_the_given_numbers_and_touches_no_value(backend):
+    w, staged, X, y, groups = grouped_hinge(3, 30, backend)
     rng = random.Random(3)
-    w = [Value(rng.uniform(-1, 1)) for _ in range(3)]
-
-    def loss(x, label, group):  # a list argument, a number, and a static one (two traces)
-        score = Value.dot(w[:2], x) + w[2]
-        return (1.0 - label * score).relu() * (2.0 if group == "b" else 1.0), [score]
-
-    X = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(30)]
-    y = [rng.choice([-1, 1]) for _ in X]
-    groups = [rng.choice("ab") for _ in X]
-    staged = stage(loss, X[0], y[0], groups[0], static=(2,), has_aux=True, input_grads=True, backend=backend)
     bound = staged.bind(X, y, groups)
     for reduction in ("mean", "sum"):
         numbers = [rng.uniform(-1, 1) for _ in staged.parameters]
@@ -98,7 +94,7 @@ def test_every_optimizer_rule_compiled_equals_its_python_bit_for_bit(rule):
     if "v" in inputs:
         inputs["v"] = [abs(v) for v in inputs["v"]]  # a second moment is never negative
     scalars = {name: rng.uniform(0.01, 0.99) for name in rule.scalars}
-    expected = dict(zip(rule.outputs, rule.run(inputs, scalars)))
+    expected = rule.run(inputs, scalars)
     arrays = {name: array("d", values) for name, values in inputs.items()}
     arrays.update({name: array("d", bytes(8 * n)) for name in rule.outputs if name not in arrays})
     rule.run_c(arrays, scalars)
@@ -109,8 +105,8 @@ def test_every_optimizer_rule_compiled_equals_its_python_bit_for_bit(rule):
 def test_elementwise_reads_like_the_formulas_and_refuses_nonsense():
     rule = Elementwise([("d", "g + decay * x"), ("x", "x - lr * d")], scalars=("lr", "decay"), temporaries=("d",))
     assert rule.inputs == ["g", "x"] and rule.outputs == ["x"]
-    assert "    x = [x - lr * d for x, d in zip(x, d, strict=True)]" in rule.python_source
-    on = rule.python_on_source({"x": "data", "g": "grad"})  # on Values: x is p.data, g is p.grad
+    assert "    x = [x - lr * d for x, d in zip(x, d, strict=True)]" in rule.python_source()
+    on = rule.python_source({"x": "data", "g": "grad"})  # on Values: x is p.data, g is p.grad
     assert "d = [cg_object.grad + decay * cg_object.data for cg_object in cg_objects]" in on
     assert "for cg_object, cg_d in zip(cg_objects, d, strict=True):" in on
     assert "cg_object.data = cg_object.data - lr * cg_d" in on
@@ -121,7 +117,7 @@ def test_elementwise_reads_like_the_formulas_and_refuses_nonsense():
     with pytest.raises(ValueError, match="zip"):  # state of another length is refused, not cut short
         rule.run({"g": [1.0], "x": [2.0, 3.0]}, {"lr": 0.5, "decay": 0.0})
     assert "double d = (g + (decay * x));" in rule.c_source and "cg_x[cg_i] = x;" in rule.c_source
-    assert rule.run({"g": [1.0], "x": [2.0]}, {"lr": 0.5, "decay": 0.0}) == ([1.5],)
+    assert rule.run({"g": [1.0], "x": [2.0]}, {"lr": 0.5, "decay": 0.0}) == {"x": [1.5]}
     with pytest.raises(ValueError, match="arrays of doubles of one length"):
         rule.run_c({"g": array("d", [1.0]), "x": array("d", [1.0, 2.0])}, {"lr": 0.5, "decay": 0.0})
     with pytest.raises(ValueError, match="arrays of doubles"):
@@ -185,8 +181,7 @@ def test_update_checks_its_lengths_before_changing_the_state():
 
 
 def train(staged, make_optimizer, steps=12, schedule=True, reverse=False):
-    X, labels = moons(40, noise=0.1, seed=0)
-    y = [2 * c - 1 for c in labels]
+    X, y = moons_signed(40)
     model = MLP(2, [6, 6, 1], seed=1)
     params = model.parameters()
     optimizer = make_optimizer(params[::-1] if reverse else params)
@@ -229,7 +224,7 @@ class Stop(Exception):
 def test_an_interrupted_fit_leaves_the_values_as_the_graph_path_does(staged, at, monkeypatch):
     """An exception inside the optimizer's update at its `at`-th call (the update of step at - 1)."""
     calls = []
-    for method in ("run", "run_on", "run_c"):
+    for method in ("run_on", "run_c"):  # run is run_on with no objects
         original = getattr(Elementwise, method)
 
         def stopping(self, *args, original=original):
@@ -242,8 +237,7 @@ def test_an_interrupted_fit_leaves_the_values_as_the_graph_path_does(staged, at,
     states = []
     for way in (False, staged):
         calls.clear()
-        X, labels = moons(40, noise=0.1, seed=0)
-        y = [2 * c - 1 for c in labels]
+        X, y = moons_signed(40)
         model = MLP(2, [6, 6, 1], seed=1)
         optimizer = Adam(model.parameters(), lr=0.05, weight_decay=1e-3)
         with pytest.raises(Stop):
@@ -261,8 +255,7 @@ def test_fit_does_not_hold_the_numbers_when_something_looks_at_the_values():
     def callback(k, loss):  # reads the Values at every step: they must be up to date
         seen.append(model.parameters()[0].data)
 
-    X, labels = moons(30, noise=0.1, seed=0)
-    y = [2 * c - 1 for c in labels]
+    X, y = moons_signed(30)
     results = []
     for staged in (False, "c"):
         model = MLP(2, [4, 1], seed=1)
@@ -280,11 +273,6 @@ def test_fit_does_not_hold_the_numbers_when_something_looks_at_the_values():
         )
         results.append(list(seen))
     assert all_same(results[0], results[1]) and len(set(results[0])) == 6
-
-
-def moons_signed(n=20):
-    X, labels = moons(n, noise=0.1, seed=0)
-    return X, [2 * c - 1 for c in labels]
 
 
 @pytest.mark.parametrize("staged", [True, "c"])
